@@ -1,0 +1,1 @@
+namespace SegServe.Contracts; internal static class Placeholder { }

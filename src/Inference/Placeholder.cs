@@ -1,0 +1,1 @@
+namespace SegServe.Inference; internal static class Placeholder { }
