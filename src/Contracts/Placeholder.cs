@@ -1,1 +1,0 @@
-namespace SegServe.Contracts; internal static class Placeholder { }

@@ -1,0 +1,52 @@
+namespace SegServe.Contracts;
+
+/// <summary>The result of semantic segmentation of one image.</summary>
+/// <param name="Model">The model that produced it.</param>
+/// <param name="Width">Width of the (orientation-corrected) uploaded image; the class map has this size.</param>
+/// <param name="Height">Height of the (orientation-corrected) uploaded image.</param>
+/// <param name="Upsample">How scores were brought back to the image size: <c>nearest</c>, <c>bilinear</c> or <c>bicubic</c>.</param>
+/// <param name="ExecutionProvider">The ONNX Runtime execution provider that ran the model.</param>
+/// <param name="Classes">The classes present in the class map, by id, with pixel counts.</param>
+/// <param name="ClassMap">The class map: one class index per pixel, as a greyscale PNG.</param>
+/// <param name="Confidence">Per-pixel probability of the chosen class as an 8-bit PNG (0–255 for 0–1); present with <c>include=confidence</c>.</param>
+/// <param name="Timings">Time spent in each stage of the request.</param>
+public sealed record SegmentationResponse(
+    string Model,
+    int Width,
+    int Height,
+    string Upsample,
+    string ExecutionProvider,
+    IReadOnlyList<ClassPresence> Classes,
+    EncodedImage ClassMap,
+    EncodedImage? Confidence,
+    StageTimings Timings);
+
+/// <summary>A class present in a class map.</summary>
+/// <param name="Id">Class index.</param>
+/// <param name="Name">Class name.</param>
+/// <param name="PixelCount">Pixels labelled with this class.</param>
+/// <param name="Fraction">Share of the image's pixels, 0–1.</param>
+public sealed record ClassPresence(int Id, string Name, long PixelCount, double Fraction);
+
+/// <summary>An image embedded in a JSON response.</summary>
+/// <param name="MediaType">Always <c>image/png</c>.</param>
+/// <param name="BitDepth">8, or 16 for class maps of models with more than 256 classes.</param>
+/// <param name="Data">The file, base64-encoded.</param>
+public sealed record EncodedImage(string MediaType, int BitDepth, string Data);
+
+/// <summary>Milliseconds spent in each stage of one request.</summary>
+/// <param name="DecodeMs">Image decode, orientation and conversion to RGB.</param>
+/// <param name="PreprocessMs">Resize and normalisation into the input tensor.</param>
+/// <param name="QueueMs">Waiting for the model.</param>
+/// <param name="InferenceMs">The ONNX Runtime run.</param>
+/// <param name="PostprocessMs">Upsampling, argmax and class counting.</param>
+/// <param name="EncodeMs">PNG encoding of the results.</param>
+/// <param name="TotalMs">Sum of the stages.</param>
+public sealed record StageTimings(
+    double DecodeMs,
+    double PreprocessMs,
+    double QueueMs,
+    double InferenceMs,
+    double PostprocessMs,
+    double EncodeMs,
+    double TotalMs);

@@ -1,0 +1,279 @@
+using System.Buffers;
+using SegServe.Inference.Geometry;
+using SegServe.Inference.Models;
+using SegServe.Inference.Preprocessing;
+
+namespace SegServe.Inference.Decoding;
+
+/// <summary>What a caller may choose when decoding a semantic output.</summary>
+/// <param name="Upsample">Resampler for scores; class-index outputs always use nearest.</param>
+/// <param name="Threshold">Foreground threshold for sigmoid outputs.</param>
+/// <param name="IncludeConfidence">Also compute the per-pixel confidence map.</param>
+public readonly record struct SemanticDecodeOptions(Interpolation Upsample, float Threshold, bool IncludeConfidence);
+
+/// <summary>
+/// Where a tensor becomes a mask: the model's scores for one image are cropped to the image's content (padding and
+/// letterbox undone), resampled to the original size, and reduced to one class per pixel — row by row, so the
+/// full-resolution score volume (classes × height × width) is never materialised.
+/// </summary>
+public static class SemanticDecoder
+{
+    /// <summary>Decodes float scores <c>[C, H, W]</c> (logits, probabilities, or a single sigmoid channel).</summary>
+    public static ClassMap DecodeScores(
+        ReadOnlySpan<float> scores,
+        int channels,
+        int outputHeight,
+        int outputWidth,
+        InputGeometry geometry,
+        OutputKind kind,
+        int classCount,
+        SemanticDecodeOptions options)
+    {
+        if (scores.Length != channels * outputHeight * outputWidth)
+        {
+            throw new ArgumentException($"Scores hold {scores.Length} values, not {channels}×{outputHeight}×{outputWidth}.", nameof(scores));
+        }
+
+        int width = geometry.OriginalWidth;
+        int height = geometry.OriginalHeight;
+        using AxisSampling xs = CreateSampling(options.Upsample, outputWidth, geometry.InputWidth, geometry.ContentX, geometry.ContentWidth, width);
+        using AxisSampling ys = CreateSampling(options.Upsample, outputHeight, geometry.InputHeight, geometry.ContentY, geometry.ContentHeight, height);
+
+        var map = new ClassMap(width, height, classCount, options.IncludeConfidence);
+        int span = xs.MaxIndex - xs.MinIndex + 1;
+        float[] columnBuffer = ArrayPool<float>.Shared.Rent(span);
+        float[] best = ArrayPool<float>.Shared.Rent(width);
+        float[] sum = ArrayPool<float>.Shared.Rent(width);
+        float[] value = ArrayPool<float>.Shared.Rent(width);
+        try
+        {
+            int plane = outputHeight * outputWidth;
+            for (int y = 0; y < height; y++)
+            {
+                Span<ushort> classRow = map.ClassRow(y);
+                for (int c = 0; c < channels; c++)
+                {
+                    ReadOnlySpan<float> channel = scores.Slice(c * plane, plane);
+                    ResampleRow(channel, outputWidth, ys, y, xs, columnBuffer.AsSpan(0, span), value.AsSpan(0, width));
+                    Accumulate(c, kind, value.AsSpan(0, width), best.AsSpan(0, width), sum.AsSpan(0, width), classRow);
+                }
+
+                Finish(kind, options, best.AsSpan(0, width), sum.AsSpan(0, width), classRow, map.ConfidenceRow(y));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(columnBuffer);
+            ArrayPool<float>.Shared.Return(best);
+            ArrayPool<float>.Shared.Return(sum);
+            ArrayPool<float>.Shared.Return(value);
+        }
+
+        map.CountPixels();
+        return map;
+    }
+
+    /// <summary>
+    /// Decodes class indices <c>[H, W]</c> computed inside the graph. Indices can only be resized by nearest
+    /// neighbour: interpolating labels would invent classes between them.
+    /// </summary>
+    public static ClassMap DecodeIndices<TIndex>(
+        ReadOnlySpan<TIndex> indices,
+        int outputHeight,
+        int outputWidth,
+        InputGeometry geometry,
+        int classCount)
+        where TIndex : unmanaged, System.Numerics.IBinaryInteger<TIndex>
+    {
+        if (indices.Length != outputHeight * outputWidth)
+        {
+            throw new ArgumentException($"Indices hold {indices.Length} values, not {outputHeight}×{outputWidth}.", nameof(indices));
+        }
+
+        int width = geometry.OriginalWidth;
+        int height = geometry.OriginalHeight;
+        using AxisSampling xs = CreateSampling(Interpolation.Nearest, outputWidth, geometry.InputWidth, geometry.ContentX, geometry.ContentWidth, width);
+        using AxisSampling ys = CreateSampling(Interpolation.Nearest, outputHeight, geometry.InputHeight, geometry.ContentY, geometry.ContentHeight, height);
+        var map = new ClassMap(width, height, classCount, withConfidence: false);
+        ReadOnlySpan<int> columns = xs.Indices;
+        for (int y = 0; y < height; y++)
+        {
+            ReadOnlySpan<TIndex> source = indices.Slice(ys.Indices[y] * outputWidth, outputWidth);
+            Span<ushort> row = map.ClassRow(y);
+            for (int x = 0; x < row.Length; x++)
+            {
+                long id = long.CreateTruncating(source[columns[x]]);
+                if ((ulong)id >= (ulong)classCount)
+                {
+                    map.Dispose();
+                    throw new ModelOutputException($"The model produced class index {id}, outside 0–{classCount - 1} of the manifest's classes.");
+                }
+
+                row[x] = (ushort)id;
+            }
+        }
+
+        map.CountPixels();
+        return map;
+    }
+
+    private static AxisSampling CreateSampling(Interpolation method, int outputLength, int inputLength, int contentStart, int contentLength, int originalLength)
+    {
+        // The output may be smaller than the input (e.g. stride-4 heads): map the content window into output pixels.
+        double scale = (double)outputLength / inputLength;
+        return AxisSampling.Create(method, outputLength, contentStart * scale, contentLength * scale, originalLength);
+    }
+
+    /// <summary>One output row of one channel: vertical taps into a column buffer, then horizontal taps.</summary>
+    private static void ResampleRow(
+        ReadOnlySpan<float> channel,
+        int outputWidth,
+        AxisSampling ys,
+        int y,
+        AxisSampling xs,
+        Span<float> columns,
+        Span<float> destination)
+    {
+        int firstColumn = xs.MinIndex;
+        int rowTaps = ys.Taps;
+        ReadOnlySpan<int> rowIndices = ys.Indices.Slice(y * rowTaps, rowTaps);
+        ReadOnlySpan<float> rowWeights = ys.Weights.Slice(y * rowTaps, rowTaps);
+
+        channel.Slice((rowIndices[0] * outputWidth) + firstColumn, columns.Length).CopyTo(columns);
+        float w0 = rowWeights[0];
+        if (w0 != 1f)
+        {
+            for (int i = 0; i < columns.Length; i++)
+            {
+                columns[i] *= w0;
+            }
+        }
+
+        for (int k = 1; k < rowTaps; k++)
+        {
+            float w = rowWeights[k];
+            if (w == 0f)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<float> source = channel.Slice((rowIndices[k] * outputWidth) + firstColumn, columns.Length);
+            for (int i = 0; i < columns.Length; i++)
+            {
+                columns[i] += w * source[i];
+            }
+        }
+
+        int taps = xs.Taps;
+        ReadOnlySpan<int> indices = xs.Indices;
+        ReadOnlySpan<float> weights = xs.Weights;
+        if (taps == 1)
+        {
+            for (int x = 0; x < destination.Length; x++)
+            {
+                destination[x] = columns[indices[x] - firstColumn];
+            }
+
+            return;
+        }
+
+        for (int x = 0, t = 0; x < destination.Length; x++, t += taps)
+        {
+            float v = 0f;
+            for (int k = 0; k < taps; k++)
+            {
+                v += weights[t + k] * columns[indices[t + k] - firstColumn];
+            }
+
+            destination[x] = v;
+        }
+    }
+
+    private static void Accumulate(int channel, OutputKind kind, ReadOnlySpan<float> value, Span<float> best, Span<float> sum, Span<ushort> classRow)
+    {
+        if (channel == 0)
+        {
+            value.CopyTo(best);
+            classRow.Clear();
+            sum.Fill(1f);
+            return;
+        }
+
+        if (kind == OutputKind.Logits)
+        {
+            // Argmax with an online softmax denominator (relative to the running maximum) for the confidence.
+            for (int x = 0; x < value.Length; x++)
+            {
+                float v = value[x];
+                float m = best[x];
+                if (v > m)
+                {
+                    sum[x] = (sum[x] * MathF.Exp(m - v)) + 1f;
+                    best[x] = v;
+                    classRow[x] = (ushort)channel;
+                }
+                else
+                {
+                    sum[x] += MathF.Exp(v - m);
+                }
+            }
+
+            return;
+        }
+
+        for (int x = 0; x < value.Length; x++)
+        {
+            // Strictly greater: ties keep the lower class, as torch.argmax does.
+            if (value[x] > best[x])
+            {
+                best[x] = value[x];
+                classRow[x] = (ushort)channel;
+            }
+        }
+    }
+
+    private static void Finish(OutputKind kind, SemanticDecodeOptions options, ReadOnlySpan<float> best, ReadOnlySpan<float> sum, Span<ushort> classRow, Span<byte> confidence)
+    {
+        if (kind == OutputKind.Sigmoid)
+        {
+            float threshold = options.Threshold;
+            for (int x = 0; x < classRow.Length; x++)
+            {
+                classRow[x] = best[x] > threshold ? (ushort)1 : (ushort)0;
+            }
+
+            if (!confidence.IsEmpty)
+            {
+                for (int x = 0; x < classRow.Length; x++)
+                {
+                    float p = Math.Clamp(best[x], 0f, 1f);
+                    confidence[x] = ToByte(classRow[x] == 1 ? p : 1f - p);
+                }
+            }
+
+            return;
+        }
+
+        if (confidence.IsEmpty)
+        {
+            return;
+        }
+
+        if (kind == OutputKind.Logits)
+        {
+            for (int x = 0; x < confidence.Length; x++)
+            {
+                confidence[x] = ToByte(1f / sum[x]);
+            }
+
+            return;
+        }
+
+        for (int x = 0; x < confidence.Length; x++)
+        {
+            confidence[x] = ToByte(best[x]);
+        }
+    }
+
+    private static byte ToByte(float probability) => (byte)((Math.Clamp(probability, 0f, 1f) * 255f) + 0.5f);
+}

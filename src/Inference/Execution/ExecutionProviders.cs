@@ -1,0 +1,68 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace SegServe.Inference.Execution;
+
+/// <summary>The execution provider a session was created with, and why.</summary>
+/// <param name="Name"><c>CUDA</c> or <c>CPU</c>.</param>
+/// <param name="Note">Why this one: e.g. the error that kept CUDA from loading.</param>
+public sealed record ExecutionProviderChoice(string Name, string Note);
+
+/// <summary>Creates ONNX Runtime sessions on CUDA when it loads, else on CPU, and says which one runs.</summary>
+public static class SessionFactory
+{
+    public const string Cuda = "CUDA";
+    public const string Cpu = "CPU";
+
+    /// <summary>Opens <paramref name="modelPath"/> with the preferred provider, falling back to CPU where allowed.</summary>
+    /// <exception cref="OnnxRuntimeException">The model cannot be opened, or CUDA was required and is unavailable.</exception>
+    public static (InferenceSession Session, ExecutionProviderChoice Provider) Create(string modelPath, InferenceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string? cudaFailure = null;
+        if (options.ExecutionProvider != ExecutionProviderPreference.Cpu)
+        {
+            SessionOptions? cudaOptions = null;
+            try
+            {
+                cudaOptions = CreateOptions(options);
+                cudaOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
+                var session = new InferenceSession(modelPath, cudaOptions);
+                return (session, new ExecutionProviderChoice(Cuda, $"CUDA device {options.CudaDeviceId}."));
+            }
+            catch (OnnxRuntimeException ex) when (options.ExecutionProvider == ExecutionProviderPreference.Auto)
+            {
+                cudaFailure = FirstLine(ex.Message);
+            }
+            catch (DllNotFoundException ex) when (options.ExecutionProvider == ExecutionProviderPreference.Auto)
+            {
+                cudaFailure = FirstLine(ex.Message);
+            }
+            finally
+            {
+                cudaOptions?.Dispose();
+            }
+        }
+
+        using SessionOptions cpuOptions = CreateOptions(options);
+        var cpuSession = new InferenceSession(modelPath, cpuOptions);
+        string note = cudaFailure is null
+            ? "CPU requested by configuration."
+            : $"CUDA unavailable, running on CPU: {cudaFailure}";
+        return (cpuSession, new ExecutionProviderChoice(Cpu, note));
+    }
+
+    private static SessionOptions CreateOptions(InferenceOptions options) => new()
+    {
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        IntraOpNumThreads = options.IntraOpThreads,
+        InterOpNumThreads = 1,
+        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+    };
+
+    private static string FirstLine(string message)
+    {
+        int newline = message.IndexOf('\n', StringComparison.Ordinal);
+        return (newline < 0 ? message : message[..newline]).Trim();
+    }
+}

@@ -1,0 +1,56 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SegServe.Inference;
+
+/// <summary>Engine settings, bound from the <c>Inference</c> configuration section.</summary>
+public sealed class InferenceOptions
+{
+    public const string SectionName = "Inference";
+
+    /// <summary>Folder with one sub-folder per model (<c>model.onnx</c> + <c>model.json</c>). Relative paths start at the content root.</summary>
+    [Required]
+    public string ModelsDirectory { get; set; } = "models";
+
+    /// <summary><c>Auto</c> uses CUDA where it loads and falls back to CPU; <c>Cuda</c> fails a model that cannot use CUDA; <c>Cpu</c> never tries CUDA.</summary>
+    public ExecutionProviderPreference ExecutionProvider { get; set; } = ExecutionProviderPreference.Auto;
+
+    /// <summary>CUDA device ordinal.</summary>
+    [Range(0, 64)]
+    public int CudaDeviceId { get; set; }
+
+    /// <summary>Threads inside one CPU model run. Two concurrent runs of one thread each use a 2-core machine best.</summary>
+    [Range(1, 256)]
+    public int IntraOpThreads { get; set; } = 1;
+
+    /// <summary>Run every model once with a blank image before it reports ready.</summary>
+    public bool WarmUp { get; set; } = true;
+
+    /// <summary>Limits on uploaded images.</summary>
+    [Required]
+    public ImageLimits Images { get; set; } = new();
+}
+
+/// <summary>Which ONNX Runtime execution provider to use.</summary>
+public enum ExecutionProviderPreference
+{
+    /// <summary>CUDA when its libraries load, otherwise CPU (the reason is reported).</summary>
+    Auto,
+
+    /// <summary>CUDA only: a model that cannot use it is marked failed.</summary>
+    Cuda,
+
+    /// <summary>CPU only.</summary>
+    Cpu,
+}
+
+/// <summary>Limits checked before an upload is fully decoded.</summary>
+public sealed class ImageLimits
+{
+    /// <summary>Largest accepted upload, in bytes (default 32 MiB).</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>Largest accepted image, in pixels (width × height; default 40 megapixels).</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxPixels { get; set; } = 40_000_000;
+}

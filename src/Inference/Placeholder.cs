@@ -1,1 +1,0 @@
-namespace SegServe.Inference; internal static class Placeholder { }
