@@ -1,3 +1,12 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using SegServe.Api.Endpoints;
+using SegServe.Api.Extensions;
+
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+builder.AddSegServe();
+
+WebApplication app = builder.Build();
+app.UseSegServe();
+app.MapModelsApi();
+app.MapSegmentationApi();
+app.MapHealthApi();
 app.Run();

@@ -46,8 +46,8 @@ public enum ExecutionProviderPreference
 /// <summary>Limits checked before an upload is fully decoded.</summary>
 public sealed class ImageLimits
 {
-    /// <summary>Largest accepted upload, in bytes (default 32 MiB).</summary>
-    [Range(1, long.MaxValue)]
+    /// <summary>Largest accepted upload, in bytes (default 32 MiB, at most 1 GiB).</summary>
+    [Range(1, 1L << 30)]
     public long MaxBytes { get; set; } = 32L * 1024 * 1024;
 
     /// <summary>Largest accepted image, in pixels (width × height; default 40 megapixels).</summary>

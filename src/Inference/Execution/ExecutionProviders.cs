@@ -13,13 +13,18 @@ public static class SessionFactory
     public const string Cuda = "CUDA";
     public const string Cpu = "CPU";
 
+    // CUDA either loads in this process or it does not: after the first failure, later models skip the attempt (and
+    // ONNX Runtime's error print) and report the same reason.
+    private static string? s_cudaFailure;
+
     /// <summary>Opens <paramref name="modelPath"/> with the preferred provider, falling back to CPU where allowed.</summary>
     /// <exception cref="OnnxRuntimeException">The model cannot be opened, or CUDA was required and is unavailable.</exception>
     public static (InferenceSession Session, ExecutionProviderChoice Provider) Create(string modelPath, InferenceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        string? cudaFailure = null;
-        if (options.ExecutionProvider != ExecutionProviderPreference.Cpu)
+        string? cudaFailure = Volatile.Read(ref s_cudaFailure);
+        if (options.ExecutionProvider == ExecutionProviderPreference.Cuda
+            || (options.ExecutionProvider == ExecutionProviderPreference.Auto && cudaFailure is null))
         {
             SessionOptions? cudaOptions = null;
             try
@@ -29,13 +34,10 @@ public static class SessionFactory
                 var session = new InferenceSession(modelPath, cudaOptions);
                 return (session, new ExecutionProviderChoice(Cuda, $"CUDA device {options.CudaDeviceId}."));
             }
-            catch (OnnxRuntimeException ex) when (options.ExecutionProvider == ExecutionProviderPreference.Auto)
+            catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException && options.ExecutionProvider == ExecutionProviderPreference.Auto)
             {
-                cudaFailure = FirstLine(ex.Message);
-            }
-            catch (DllNotFoundException ex) when (options.ExecutionProvider == ExecutionProviderPreference.Auto)
-            {
-                cudaFailure = FirstLine(ex.Message);
+                cudaFailure = FirstLine(ex.Message) + " (ONNX Runtime 1.31 GPU needs CUDA 13 and cuDNN 9 libraries on the library path)";
+                Volatile.Write(ref s_cudaFailure, cudaFailure);
             }
             finally
             {

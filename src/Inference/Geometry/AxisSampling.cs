@@ -84,53 +84,10 @@ internal sealed class AxisSampling : IDisposable
                     indices[t + k] = d;
                     weights[t + k] = 0f;
                 }
-
-                continue;
             }
-
-            switch (method)
+            else
             {
-                case Interpolation.Nearest:
-                    {
-                        // PyTorch "nearest": floor(d * in / out), top-left aligned (not centred).
-                        indices[t] = Math.Clamp((int)MathF.Floor(start + (d * scale)), lo, hi);
-                        weights[t] = 1f;
-                        break;
-                    }
-
-                case Interpolation.Bilinear:
-                    {
-                        // Half-pixel centres; negative source coordinates clamp to the first pixel.
-                        float s = start + (scale * (d + 0.5f)) - 0.5f;
-                        s = MathF.Max(s, lo);
-                        int i0 = Math.Min((int)s, hi);
-                        float lambda = MathF.Min(s - i0, 1f);
-                        int i1 = Math.Min(i0 + 1, hi);
-                        indices[t] = i0;
-                        indices[t + 1] = i1;
-                        weights[t] = 1f - lambda;
-                        weights[t + 1] = lambda;
-                        break;
-                    }
-
-                default:
-                    {
-                        // Keys cubic convolution with A = -0.75; out-of-range taps read the edge pixel.
-                        float s = start + (scale * (d + 0.5f)) - 0.5f;
-                        float floor = MathF.Floor(s);
-                        float x = s - floor;
-                        int i = (int)floor;
-                        weights[t] = CubicFar(x + 1f);
-                        weights[t + 1] = CubicNear(x);
-                        weights[t + 2] = CubicNear(1f - x);
-                        weights[t + 3] = CubicFar(2f - x);
-                        for (int k = 0; k < 4; k++)
-                        {
-                            indices[t + k] = Math.Clamp(i - 1 + k, lo, hi);
-                        }
-
-                        break;
-                    }
+                Fill(method, d, start, scale, lo, hi, indices.Slice(t, taps), weights.Slice(t, taps));
             }
 
             for (int k = 0; k < taps; k++)
@@ -142,6 +99,53 @@ internal sealed class AxisSampling : IDisposable
         }
 
         return sampling;
+    }
+
+    /// <summary>The taps of output index <paramref name="d"/> for a resize (not a copy).</summary>
+    private static void Fill(Interpolation method, int d, float start, float scale, int lo, int hi, Span<int> indices, Span<float> weights)
+    {
+        switch (method)
+        {
+            case Interpolation.Nearest:
+                {
+                    // PyTorch "nearest": floor(d * in / out), top-left aligned (not centred).
+                    indices[0] = Math.Clamp((int)MathF.Floor(start + (d * scale)), lo, hi);
+                    weights[0] = 1f;
+                    break;
+                }
+
+            case Interpolation.Bilinear:
+                {
+                    // Half-pixel centres; negative source coordinates clamp to the first pixel.
+                    float s = MathF.Max(start + (scale * (d + 0.5f)) - 0.5f, lo);
+                    int i0 = Math.Min((int)s, hi);
+                    float lambda = MathF.Min(s - i0, 1f);
+                    indices[0] = i0;
+                    indices[1] = Math.Min(i0 + 1, hi);
+                    weights[0] = 1f - lambda;
+                    weights[1] = lambda;
+                    break;
+                }
+
+            default:
+                {
+                    // Keys cubic convolution with A = -0.75; taps beyond the window read its edge pixel.
+                    float s = start + (scale * (d + 0.5f)) - 0.5f;
+                    float floor = MathF.Floor(s);
+                    float x = s - floor;
+                    int i = (int)floor;
+                    weights[0] = CubicFar(x + 1f);
+                    weights[1] = CubicNear(x);
+                    weights[2] = CubicNear(1f - x);
+                    weights[3] = CubicFar(2f - x);
+                    for (int k = 0; k < 4; k++)
+                    {
+                        indices[k] = Math.Clamp(i - 1 + k, lo, hi);
+                    }
+
+                    break;
+                }
+        }
     }
 
     public void Dispose()

@@ -25,6 +25,9 @@ public sealed partial class ModelRepository : IDisposable
     /// <summary>Absolute path of the models folder.</summary>
     public string Root => _root;
 
+    /// <summary>True once <see cref="Load"/> has finished.</summary>
+    public bool IsLoaded { get; private set; }
+
     /// <summary>Every model, loaded or failed, by name.</summary>
     public IReadOnlyCollection<SegmentationModel> Models => (IReadOnlyCollection<SegmentationModel>)_models.Values;
 
@@ -36,6 +39,7 @@ public sealed partial class ModelRepository : IDisposable
         {
             LogNoModelsFolder(_root);
             _models = models;
+            IsLoaded = true;
             return;
         }
 
@@ -66,6 +70,7 @@ public sealed partial class ModelRepository : IDisposable
         }
 
         _models = models;
+        IsLoaded = true;
     }
 
     public bool TryGet(string name, out SegmentationModel model) => _models.TryGetValue(name, out model!);

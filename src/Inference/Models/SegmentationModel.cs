@@ -213,7 +213,7 @@ public sealed class SegmentationModel : IDisposable
         {
             return SessionFactory.Create(modelPath, options);
         }
-        catch (OnnxRuntimeException ex)
+        catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException)
         {
             throw new ModelLoadException($"model.onnx could not be opened by ONNX Runtime: {ex.Message}", ex);
         }

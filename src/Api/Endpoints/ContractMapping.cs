@@ -1,0 +1,96 @@
+using SegServe.Contracts;
+using SegServe.Inference.Models;
+using SegServe.Inference.Pipeline;
+using SegServe.Inference.Rendering;
+
+namespace SegServe.Api.Endpoints;
+
+/// <summary>Maps engine types to the public contracts.</summary>
+internal static class ContractMapping
+{
+    public static ModelDescription ToDescription(this SegmentationModel model)
+    {
+        ModelManifest? manifest = model.Manifest;
+        IReadOnlyList<ClassDescription> classes = [];
+        if (manifest is not null)
+        {
+            var palette = new ClassPalette(manifest.Classes);
+            var list = new ClassDescription[manifest.Classes.Count];
+            for (int i = 0; i < list.Length; i++)
+            {
+                list[i] = new ClassDescription(manifest.Classes[i].Id, manifest.Classes[i].Name, ColorParser.Format(palette[i]));
+            }
+
+            classes = list;
+        }
+
+        return new ModelDescription(
+            Name: model.Name,
+            Status: EnumText(model.Status),
+            FailureReason: model.FailureReason,
+            ExecutionProvider: model.Provider?.Name,
+            ExecutionProviderNote: model.Provider?.Note,
+            Task: manifest is null ? null : EnumText(manifest.Task),
+            Family: manifest?.Family,
+            Description: manifest?.Description,
+            Input: manifest is null ? null : ToDescription(manifest.Input, model.Input),
+            Output: manifest is null ? null : new ModelOutputDescription(model.Output?.Name ?? manifest.Output.Name ?? "", EnumText(manifest.Output.Kind), manifest.Output.Threshold),
+            Classes: classes,
+            Signature: model.Inputs.Count == 0 ? null : new ModelSignature(ToDescriptions(model.Inputs), ToDescriptions(model.Outputs)),
+            Batching: manifest is null ? null : new BatchingDescription(
+                manifest.Batching.MaxBatchSize,
+                manifest.Batching.MaxQueueDelayMs,
+                manifest.Batching.QueueCapacity,
+                manifest.Batching.Instances),
+            Source: manifest?.Source,
+            Limitations: manifest?.Limitations ?? []);
+    }
+
+    public static StageTimings ToContract(this StageDurations durations) => new(
+        Math.Round(durations.DecodeMs, 3),
+        Math.Round(durations.PreprocessMs, 3),
+        Math.Round(durations.QueueMs, 3),
+        Math.Round(durations.InferenceMs, 3),
+        Math.Round(durations.PostprocessMs, 3),
+        Math.Round(durations.EncodeMs, 3),
+        Math.Round(durations.TotalMs, 3));
+
+    /// <summary>The kebab-case name used in manifests and responses (e.g. <c>shorter-side</c>).</summary>
+    public static string EnumText<T>(T value)
+        where T : struct, Enum =>
+        System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
+
+    private static ModelInputDescription ToDescription(InputSpec input, TensorInfo? tensor) => new(
+        Name: tensor?.Name ?? input.Name ?? "",
+        Layout: input.Layout == TensorLayout.Nchw ? "NCHW" : "NHWC",
+        Width: input.Width,
+        Height: input.Height,
+        Color: input.Color == ChannelOrder.Rgb ? "RGB" : "BGR",
+        Scale: input.Scale,
+        Mean: input.Mean,
+        Std: input.Std,
+        Resize: EnumText(input.Resize),
+        Interpolation: EnumText(input.Interpolation),
+        PadValue: input.PadValue,
+        PadToMultipleOf: input.PadToMultipleOf,
+        ShorterSide: input.ShorterSide,
+        MaxLongerSide: input.MaxLongerSide);
+
+    private static TensorDescription[] ToDescriptions(IReadOnlyList<TensorInfo> tensors)
+    {
+        var list = new TensorDescription[tensors.Count];
+        for (int i = 0; i < list.Length; i++)
+        {
+            TensorInfo t = tensors[i];
+            var shape = new string[t.Rank];
+            for (int d = 0; d < shape.Length; d++)
+            {
+                shape[d] = t.DimensionText(d);
+            }
+
+            list[i] = new TensorDescription(t.Name, t.ElementType, shape);
+        }
+
+        return list;
+    }
+}

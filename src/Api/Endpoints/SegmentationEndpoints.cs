@@ -1,0 +1,452 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.ML.OnnxRuntime;
+using SegServe.Api.Problems;
+using SegServe.Api.Uploads;
+using SegServe.Contracts;
+using SegServe.Inference;
+using SegServe.Inference.Decoding;
+using SegServe.Inference.Encoding;
+using SegServe.Inference.Imaging;
+using SegServe.Inference.Models;
+using SegServe.Inference.Pipeline;
+using SegServe.Inference.Rendering;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace SegServe.Api.Endpoints;
+
+/// <summary>Where a mask becomes a response: segmentation as JSON or a class-index PNG, and colour overlays.</summary>
+public static class SegmentationEndpoints
+{
+    private const string Png = "image/png";
+    private const string Jpeg = "image/jpeg";
+    private const string Json = "application/json";
+
+    private static readonly JpegEncoder s_jpeg = new() { Quality = 90 };
+    private static readonly PngEncoder s_png = new() { CompressionLevel = PngCompressionLevel.BestSpeed, FilterMethod = PngFilterMethod.Sub };
+
+    public static RouteGroupBuilder MapSegmentationApi(this IEndpointRouteBuilder app)
+    {
+        RouteGroupBuilder api = app.MapGroup("/v1/models/{name}").WithTags("Segmentation");
+
+        api.MapPost("/segment", Segment)
+            .WithName("Segment")
+            .WithSummary("Segment an image (semantic class map)")
+            .WithDescription(
+                "Upload an image as multipart/form-data field `image` (JPEG, PNG, BMP, GIF first frame, WebP, TIFF first page; EXIF orientation applied). "
+                + "The model's scores are cropped to the image content (letterbox and padding undone), resampled to the original size with `upsample`, and reduced by argmax "
+                + "(sigmoid outputs by `threshold`; class-index outputs are always resized by nearest). "
+                + "Returns JSON with the classes present and the class map as a base64 PNG of class indices (8-bit, 16-bit above 256 classes), "
+                + "or, with `Accept: image/png`, the class-index PNG itself.")
+            .Accepts<ImageUploadForm>("multipart/form-data")
+            .Produces<SegmentationResponse>(StatusCodes.Status200OK, Json)
+            .Produces(StatusCodes.Status200OK, contentType: Png)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status500InternalServerError)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        api.MapPost("/overlay", Overlay)
+            .WithName("Overlay")
+            .WithSummary("Overlay class colours on an image")
+            .WithDescription(
+                "Upload an image as multipart/form-data field `image`. Returns the image with each class's colour blended at `alpha` "
+                + "(the background class is left untinted), optionally with class boundaries outlined and a legend of the classes present, "
+                + "as PNG or JPEG (`format`, else the Accept header; PNG by default).")
+            .Accepts<ImageUploadForm>("multipart/form-data")
+            .Produces(StatusCodes.Status200OK, null, Png, Jpeg)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status406NotAcceptable)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status500InternalServerError)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        return api;
+    }
+
+    /// <summary>Segments an image.</summary>
+    /// <param name="name">The model to use.</param>
+    /// <param name="upsample">How scores are resampled to the image size: <c>nearest</c>, <c>bilinear</c> (default; half-pixel centres as PyTorch align_corners=False) or <c>bicubic</c>.</param>
+    /// <param name="threshold">Foreground threshold for sigmoid models, 0–1 (default: the manifest's).</param>
+    /// <param name="include">Comma-separated extras: <c>confidence</c> adds the per-pixel probability of the chosen class as an 8-bit PNG.</param>
+    /// <param name="request">The HTTP request.</param>
+    /// <param name="services">The engine.</param>
+    /// <param name="cancellationToken">Request abort.</param>
+    public static async Task<Results<Ok<SegmentationResponse>, FileContentHttpResult, ProblemHttpResult>> Segment(
+        string name,
+        string? upsample,
+        string? threshold,
+        string? include,
+        HttpRequest request,
+        [AsParameters] SegmentationServices services,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string? mediaType = Negotiate(request.Headers.Accept, Json, Png);
+        if (mediaType is null)
+        {
+            return NotAcceptable(request, "application/json or image/png");
+        }
+
+        if (!TryParseUpsample(upsample, out Interpolation? interpolation, out ProblemHttpResult? problem)
+            || !TryParseFraction("threshold", threshold, out double? thresholdValue, out problem)
+            || !TryParseInclude(include, out bool includeConfidence, out problem))
+        {
+            return problem!;
+        }
+
+        var options = new SegmentOptions(interpolation, thresholdValue, includeConfidence && mediaType == Json);
+        (SemanticSegmentation? result, problem) = await RunAsync(name, request, options, services, cancellationToken).ConfigureAwait(false);
+        if (result is null)
+        {
+            return problem!;
+        }
+
+        using (result)
+        {
+            SegmentationModel model = services.Repository.TryGet(name, out SegmentationModel m) ? m : throw new InvalidOperationException();
+            StageTimer timer = result.Timer;
+            timer.Restart();
+            byte[] classMapPng = MapEncoder.EncodeClassMap(result.Map);
+            if (mediaType == Png)
+            {
+                timer.EndEncode();
+                AddServerTiming(request.HttpContext.Response, timer.ToDurations());
+                return TypedResults.File(classMapPng, Png);
+            }
+
+            byte[]? confidencePng = result.Map.HasConfidence ? MapEncoder.EncodeConfidence(result.Map) : null;
+            timer.EndEncode();
+            int bitDepth = MapEncoder.ClassMapBitDepth(result.Map.ClassCount);
+            var response = new SegmentationResponse(
+                Model: model.Name,
+                Width: result.Map.Width,
+                Height: result.Map.Height,
+                Upsample: ContractMapping.EnumText(result.Upsample),
+                ExecutionProvider: model.Provider?.Name ?? "",
+                Classes: ClassesPresent(result.Map, model.Manifest!),
+                ClassMap: new EncodedImage(Png, bitDepth, Convert.ToBase64String(classMapPng)),
+                Confidence: confidencePng is null ? null : new EncodedImage(Png, 8, Convert.ToBase64String(confidencePng)),
+                Timings: timer.ToDurations().ToContract());
+            AddServerTiming(request.HttpContext.Response, timer.ToDurations());
+            return TypedResults.Ok(response);
+        }
+    }
+
+    /// <summary>Overlays class colours on an image.</summary>
+    /// <param name="name">The model to use.</param>
+    /// <param name="alpha">Opacity of the class colours, 0–1 (default 0.5).</param>
+    /// <param name="outline">Outline class boundaries (default false).</param>
+    /// <param name="legend">Draw a legend of the classes present (default false).</param>
+    /// <param name="format"><c>png</c> or <c>jpeg</c>; overrides the Accept header.</param>
+    /// <param name="upsample">How scores are resampled to the image size: <c>nearest</c>, <c>bilinear</c> (default) or <c>bicubic</c>.</param>
+    /// <param name="threshold">Foreground threshold for sigmoid models, 0–1 (default: the manifest's).</param>
+    /// <param name="request">The HTTP request.</param>
+    /// <param name="services">The engine.</param>
+    /// <param name="cancellationToken">Request abort.</param>
+    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Overlay(
+        string name,
+        string? alpha,
+        string? outline,
+        string? legend,
+        string? format,
+        string? upsample,
+        string? threshold,
+        HttpRequest request,
+        [AsParameters] SegmentationServices services,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string? mediaType;
+        if (format is not null)
+        {
+            mediaType = format.ToLowerInvariant() switch
+            {
+                "png" => Png,
+                "jpeg" or "jpg" => Jpeg,
+                _ => null,
+            };
+            if (mediaType is null)
+            {
+                return ProblemResults.InvalidParameter("format", $"format '{format}' is not supported: use 'png' or 'jpeg'.");
+            }
+        }
+        else
+        {
+            mediaType = Negotiate(request.Headers.Accept, Png, Jpeg);
+            if (mediaType is null)
+            {
+                return NotAcceptable(request, "image/png or image/jpeg");
+            }
+        }
+
+        if (!TryParseFraction("alpha", alpha, out double? alphaValue, out ProblemHttpResult? problem)
+            || !TryParseBool("outline", outline, out bool outlineValue, out problem)
+            || !TryParseBool("legend", legend, out bool legendValue, out problem)
+            || !TryParseUpsample(upsample, out Interpolation? interpolation, out problem)
+            || !TryParseFraction("threshold", threshold, out double? thresholdValue, out problem))
+        {
+            return problem!;
+        }
+
+        var options = new SegmentOptions(interpolation, thresholdValue, IncludeConfidence: false);
+        (SemanticSegmentation? result, problem) = await RunAsync(name, request, options, services, cancellationToken).ConfigureAwait(false);
+        if (result is null)
+        {
+            return problem!;
+        }
+
+        using (result)
+        {
+            services.Repository.TryGet(name, out SegmentationModel model);
+            ModelManifest manifest = model.Manifest!;
+            StageTimer timer = result.Timer;
+            timer.Restart();
+            var names = new string[manifest.Classes.Count];
+            for (int i = 0; i < names.Length; i++)
+            {
+                names[i] = manifest.Classes[i].Name;
+            }
+
+            var overlay = new OverlayOptions((float)(alphaValue ?? 0.5), outlineValue, legendValue, new Rgb24(255, 255, 255));
+            OverlayRenderer.Render(result.Image.Image, result.Map, new ClassPalette(manifest.Classes), names, overlay);
+            timer.EndPostprocess();
+
+            using var stream = new MemoryStream();
+            if (mediaType == Jpeg)
+            {
+                result.Image.Image.Save(stream, s_jpeg);
+            }
+            else
+            {
+                result.Image.Image.Save(stream, s_png);
+            }
+
+            timer.EndEncode();
+            AddServerTiming(request.HttpContext.Response, timer.ToDurations());
+            return TypedResults.File(stream.ToArray(), mediaType);
+        }
+    }
+
+    /// <summary>Checks the model, reads the upload and runs the pipeline; returns the result or the problem.</summary>
+    private static async Task<(SemanticSegmentation?, ProblemHttpResult?)> RunAsync(
+        string name,
+        HttpRequest request,
+        SegmentOptions options,
+        SegmentationServices services,
+        CancellationToken cancellationToken)
+    {
+        if (!services.Repository.TryGet(name, out SegmentationModel model))
+        {
+            return (null, ProblemResults.ModelNotFound(name));
+        }
+
+        if (model.Status != ModelStatus.Ready)
+        {
+            if (model.Status == ModelStatus.Loading)
+            {
+                request.HttpContext.Response.Headers.RetryAfter = "5";
+            }
+
+            string detail = model.Status == ModelStatus.Failed
+                ? $"Model '{name}' failed to load: {model.FailureReason}"
+                : $"Model '{name}' is still loading.";
+            return (null, ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, "Model unavailable", detail, ProblemTypes.ModelUnavailable));
+        }
+
+        InferenceOptions inference = services.Options.Value;
+        (ImageUpload? upload, ProblemHttpResult? problem) = await ImageUploadReader.ReadAsync(request, inference.Images, cancellationToken).ConfigureAwait(false);
+        if (upload is null)
+        {
+            return (null, problem);
+        }
+
+        using (upload)
+        {
+            try
+            {
+                SemanticSegmentation result = await services.Pipeline.SegmentAsync(model, upload.Content, options, cancellationToken).ConfigureAwait(false);
+                return (result, null);
+            }
+            catch (ImageRejectedException ex)
+            {
+                return (null, ProblemResults.FromImageRejection(ex));
+            }
+            catch (ModelOutputException ex)
+            {
+                return (null, ModelFault(name, ex.Message));
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                return (null, ModelFault(name, $"ONNX Runtime failed: {ex.Message}"));
+            }
+        }
+    }
+
+    private static ProblemHttpResult ModelFault(string name, string detail) =>
+        ProblemResults.Create(StatusCodes.Status500InternalServerError, "Model fault", $"Model '{name}': {detail}", ProblemTypes.ModelFault);
+
+    private static List<ClassPresence> ClassesPresent(ClassMap map, ModelManifest manifest)
+    {
+        var classes = new List<ClassPresence>();
+        double total = (double)map.Width * map.Height;
+        for (int id = 0; id < map.PixelCounts.Length; id++)
+        {
+            long count = map.PixelCounts[id];
+            if (count > 0)
+            {
+                classes.Add(new ClassPresence(id, manifest.Classes[id].Name, count, Math.Round(count / total, 6)));
+            }
+        }
+
+        return classes;
+    }
+
+    /// <summary>Picks the first of <paramref name="offered"/> that the Accept header allows, by quality; null if none.</summary>
+    private static string? Negotiate(Microsoft.Extensions.Primitives.StringValues accept, params string[] offered)
+    {
+        if (accept.Count == 0 || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParseList(accept, out IList<Microsoft.Net.Http.Headers.MediaTypeHeaderValue>? ranges) || ranges.Count == 0)
+        {
+            return offered[0];
+        }
+
+        string? best = null;
+        double bestQuality = 0;
+        foreach (string candidate in offered)
+        {
+            var candidateType = new Microsoft.Net.Http.Headers.MediaTypeHeaderValue(candidate);
+            foreach (Microsoft.Net.Http.Headers.MediaTypeHeaderValue range in ranges)
+            {
+                double quality = range.Quality ?? 1.0;
+                if (quality > bestQuality && candidateType.IsSubsetOf(range))
+                {
+                    best = candidate;
+                    bestQuality = quality;
+                }
+            }
+        }
+
+        return best;
+    }
+
+    private static ProblemHttpResult NotAcceptable(HttpRequest request, string offered) =>
+        ProblemResults.Create(
+            StatusCodes.Status406NotAcceptable,
+            "Not acceptable",
+            $"This endpoint returns {offered}; the Accept header asked for '{request.Headers.Accept}'.",
+            ProblemTypes.NotAcceptable);
+
+    private static bool TryParseUpsample(string? text, out Interpolation? value, out ProblemHttpResult? problem)
+    {
+        problem = null;
+        value = text?.ToLowerInvariant() switch
+        {
+            null or "" => null,
+            "nearest" => Interpolation.Nearest,
+            "bilinear" => Interpolation.Bilinear,
+            "bicubic" => Interpolation.Bicubic,
+            _ => (Interpolation)(-1),
+        };
+        if (value == (Interpolation)(-1))
+        {
+            value = null;
+            problem = ProblemResults.InvalidParameter("upsample", $"upsample '{text}' is not supported: use 'nearest', 'bilinear' or 'bicubic'.");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool TryParseFraction(string parameter, string? text, out double? value, out ProblemHttpResult? problem)
+    {
+        value = null;
+        problem = null;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) || !(parsed >= 0 && parsed <= 1))
+        {
+            problem = ProblemResults.InvalidParameter(parameter, $"{parameter} must be a number within 0–1 (got '{text}').");
+            return false;
+        }
+
+        value = parsed;
+        return true;
+    }
+
+    private static bool TryParseBool(string parameter, string? text, out bool value, out ProblemHttpResult? problem)
+    {
+        problem = null;
+        value = false;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
+        switch (text.ToLowerInvariant())
+        {
+            case "true" or "1" or "yes":
+                value = true;
+                return true;
+            case "false" or "0" or "no":
+                return true;
+            default:
+                problem = ProblemResults.InvalidParameter(parameter, $"{parameter} must be true or false (got '{text}').");
+                return false;
+        }
+    }
+
+    private static bool TryParseInclude(string? text, out bool confidence, out ProblemHttpResult? problem)
+    {
+        confidence = false;
+        problem = null;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (part.Equals("confidence", StringComparison.OrdinalIgnoreCase))
+            {
+                confidence = true;
+            }
+            else
+            {
+                problem = ProblemResults.InvalidParameter("include", $"include '{part}' is not supported: the only extra is 'confidence'.");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The stage timings as a W3C Server-Timing header, readable in browser dev tools.</summary>
+    private static void AddServerTiming(HttpResponse response, StageDurations d) =>
+        response.Headers["Server-Timing"] = string.Create(
+            CultureInfo.InvariantCulture,
+            $"decode;dur={d.DecodeMs:0.###}, preprocess;dur={d.PreprocessMs:0.###}, queue;dur={d.QueueMs:0.###}, inference;dur={d.InferenceMs:0.###}, postprocess;dur={d.PostprocessMs:0.###}, encode;dur={d.EncodeMs:0.###}");
+}
+
+/// <summary>The engine services a segmentation endpoint uses.</summary>
+/// <param name="Repository">The model repository.</param>
+/// <param name="Pipeline">The request pipeline.</param>
+/// <param name="Options">Engine options (limits).</param>
+public readonly record struct SegmentationServices(ModelRepository Repository, SegmentationPipeline Pipeline, IOptions<InferenceOptions> Options);
+
+/// <summary>The multipart form of an upload (documents the request body in OpenAPI).</summary>
+public sealed class ImageUploadForm
+{
+    /// <summary>The image file.</summary>
+    public required IFormFile Image { get; init; }
+}

@@ -1,0 +1,83 @@
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+using SegServe.Inference;
+using SegServe.Inference.Imaging;
+using SegServe.Inference.Models;
+using SegServe.Inference.Pipeline;
+
+namespace SegServe.Api.Extensions;
+
+/// <summary>Service registration and middleware of the host.</summary>
+public static class HostingExtensions
+{
+    public static WebApplicationBuilder AddSegServe(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        IServiceCollection services = builder.Services;
+
+        services.AddOptions<InferenceOptions>()
+            .BindConfiguration(InferenceOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(static o => TryValidate(o.Images), "Inference:Images has an invalid limit (MaxBytes 1–1073741824, MaxPixels ≥ 1).")
+            .ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new ModelRepository(
+            sp.GetRequiredService<IOptions<InferenceOptions>>(),
+            sp.GetRequiredService<ILogger<ModelRepository>>(),
+            sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
+        services.AddSingleton(sp => new ImageDecoder(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.Images));
+        services.AddSingleton<SegmentationPipeline>();
+        services.AddHostedService<ModelLoader>();
+
+        // The upload limit is enforced while streaming the multipart body; Kestrel's cap only needs to leave it room.
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<InferenceOptions>>(static (kestrel, inference) =>
+            kestrel.Limits.MaxRequestBodySize = inference.Value.Images.MaxBytes + (1024 * 1024));
+
+        services.AddProblemDetails();
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(static options =>
+        {
+            options.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "SegServe",
+                Version = "v1",
+                Description = "Image segmentation inference: semantic class maps and overlays from ONNX models (CUDA when present, CPU otherwise).",
+            });
+            IncludeXmlComments(options, typeof(HostingExtensions).Assembly);
+            IncludeXmlComments(options, typeof(Contracts.ModelList).Assembly);
+        });
+
+        return builder;
+    }
+
+    public static WebApplication UseSegServe(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseSwagger();
+        app.UseSwaggerUI(static options =>
+        {
+            options.SwaggerEndpoint("/swagger/v1/swagger.json", "SegServe v1");
+            options.DocumentTitle = "SegServe";
+        });
+        app.MapGet("/", static () => Results.Redirect("/swagger")).ExcludeFromDescription();
+        return app;
+    }
+
+    private static void IncludeXmlComments(Swashbuckle.AspNetCore.SwaggerGen.SwaggerGenOptions options, Assembly assembly)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, assembly.GetName().Name + ".xml");
+        if (File.Exists(path))
+        {
+            options.IncludeXmlComments(path);
+        }
+    }
+
+    private static bool TryValidate(object value) =>
+        Validator.TryValidateObject(value, new ValidationContext(value), null, validateAllProperties: true);
+}
