@@ -9,6 +9,18 @@ internal static class OnnxRunner
     {
         using var options = new SessionOptions();
         using var session = new InferenceSession(modelPath, options);
+        return Run(session, input, inputShape, out outputShape);
+    }
+
+    public static float[] Run(byte[] model, float[] input, long[] inputShape, out long[] outputShape)
+    {
+        using var options = new SessionOptions();
+        using var session = new InferenceSession(model, options);
+        return Run(session, input, inputShape, out outputShape);
+    }
+
+    private static float[] Run(InferenceSession session, float[] input, long[] inputShape, out long[] outputShape)
+    {
         string inputName = session.InputMetadata.Keys.Single();
         string outputName = session.OutputMetadata.Keys.Single();
 

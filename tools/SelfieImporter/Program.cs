@@ -34,7 +34,7 @@ if (tflitePath is null || outputPath is null)
 
 try
 {
-    OnnxModel model = SelfieImporter.Import(tflitePath);
+    OnnxModel model = SelfieModelImporter.Import(tflitePath);
     string? directory = Path.GetDirectoryName(Path.GetFullPath(outputPath));
     if (directory is not null)
     {
@@ -42,7 +42,7 @@ try
     }
 
     OnnxWriter.Write(model, outputPath);
-    Console.WriteLine($"{outputPath}: {SelfieImporter.Summarize(model)}");
+    Console.WriteLine($"{outputPath}: {SelfieModelImporter.Summarize(model)}");
     return 0;
 }
 catch (Exception exception) when (exception is UnsupportedOperatorException or InvalidDataException or IOException)

@@ -6,7 +6,7 @@ using SegServe.Tools.SelfieImporter.TfLite;
 namespace SegServe.Tools.SelfieImporter;
 
 /// <summary>The import as a whole: TFLite file in, ONNX bytes out. Shared by the command line and the tests.</summary>
-public static class SelfieImporter
+public static class SelfieModelImporter
 {
     /// <summary>Converts a TFLite file. The result depends only on the file's bytes and name, so re-imports are byte-identical.</summary>
     public static OnnxModel Import(string tflitePath)
