@@ -55,4 +55,16 @@ public sealed class ImporterErrorTests
 
         Assert.Contains("TFL3", exception.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Parse_TruncatedFlatbuffer_ThrowsInvalidData()
+    {
+        var builder = new TfLiteTestModelBuilder();
+        int input = builder.AddTensor("input", [1, 4, 4, 3]);
+        builder.SetInputsAndOutputs([input], [input]);
+        byte[] complete = builder.Build();
+
+        // Keep the root offset and file identifier but cut the tables off.
+        Assert.Throws<InvalidDataException>(() => TfLiteModel.Parse(complete.AsMemory(0, 12)));
+    }
 }

@@ -73,8 +73,6 @@ public readonly struct FlatBufferTable
         return (int)target;
     }
 
-    public bool HasField(int fieldIndex) => FieldPosition(fieldIndex) >= 0;
-
     public byte GetByte(int fieldIndex, byte defaultValue = 0)
     {
         int position = FieldPosition(fieldIndex);

@@ -58,6 +58,19 @@ public sealed class TfLiteModel
 
     public static TfLiteModel Parse(ReadOnlyMemory<byte> fileBytes)
     {
+        try
+        {
+            return ParseUnchecked(fileBytes);
+        }
+        catch (ArgumentOutOfRangeException exception)
+        {
+            // A truncated or corrupt flatbuffer sends an offset past the end of the buffer.
+            throw new InvalidDataException("The TFLite flatbuffer is malformed: an offset points outside the file.", exception);
+        }
+    }
+
+    private static TfLiteModel ParseUnchecked(ReadOnlyMemory<byte> fileBytes)
+    {
         FlatBufferTable model = FlatBufferTable.OpenRoot(fileBytes, "TFL3");
 
         FlatBufferTable[] subgraphs = model.GetTableVector(ModelSubgraphsField);
