@@ -25,8 +25,9 @@ public static class SegmentationEndpoints
     private const string Jpeg = "image/jpeg";
     private const string Json = "application/json";
 
-    private static readonly JpegEncoder s_jpeg = new() { Quality = 90 };
-    private static readonly PngEncoder s_png = new() { CompressionLevel = PngCompressionLevel.BestSpeed, FilterMethod = PngFilterMethod.Sub };
+    private static readonly JpegEncoder s_jpeg = new() { Quality = 90, ColorType = JpegColorType.YCbCrRatio420 };
+    // Colour type set explicitly: ImageSharp would otherwise keep the upload's (a grey photo would lose its overlay colours).
+    private static readonly PngEncoder s_png = new() { ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit8, CompressionLevel = PngCompressionLevel.BestSpeed, FilterMethod = PngFilterMethod.Sub };
 
     public static RouteGroupBuilder MapSegmentationApi(this IEndpointRouteBuilder app)
     {

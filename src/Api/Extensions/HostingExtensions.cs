@@ -37,7 +37,25 @@ public static class HostingExtensions
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<InferenceOptions>>(static (kestrel, inference) =>
             kestrel.Limits.MaxRequestBodySize = inference.Value.Images.MaxBytes + (1024 * 1024));
 
-        services.AddProblemDetails();
+        services.AddProblemDetails(static options => options.CustomizeProblemDetails = static context =>
+        {
+            // Problems raised by routing (no endpoint, wrong method, wrong Content-Type) come without a detail:
+            // say what was wrong, as every other problem does.
+            if (context.ProblemDetails.Detail is not null)
+            {
+                return;
+            }
+
+            HttpRequest request = context.HttpContext.Request;
+            context.ProblemDetails.Detail = context.ProblemDetails.Status switch
+            {
+                StatusCodes.Status404NotFound => $"There is no endpoint at {request.Method} {request.Path}; see /swagger.",
+                StatusCodes.Status405MethodNotAllowed => $"{request.Path} does not accept {request.Method}; see /swagger.",
+                StatusCodes.Status415UnsupportedMediaType =>
+                    $"Send the image as multipart/form-data with a file field named 'image' (got Content-Type '{request.ContentType ?? "none"}').",
+                _ => context.ProblemDetails.Title,
+            };
+        });
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(static options =>
         {
