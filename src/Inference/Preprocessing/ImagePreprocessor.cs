@@ -69,12 +69,27 @@ public sealed class ImagePreprocessor
                     int longer = Math.Max(width, height);
                     double ratio = (double)_spec.ShorterSide!.Value / shorter;
                     int newShorter = _spec.ShorterSide.Value;
-                    int newLonger = RoundSide(longer * ratio);
-                    if (_spec.MaxLongerSide is int maxLonger && newLonger > maxLonger)
+                    int newLonger;
+                    if (_spec.Rounding == SizeRounding.Truncate)
                     {
-                        ratio = (double)maxLonger / longer;
-                        newLonger = maxLonger;
-                        newShorter = RoundSide(shorter * ratio);
+                        // torchvision _compute_resized_output_size: int(size * long / short) — one division of exact
+                        // integers (longer * ratio can land just below a whole number), then max_size on the result.
+                        newLonger = (int)((double)newShorter * longer / shorter);
+                        if (_spec.MaxLongerSide is int maxSize && newLonger > maxSize)
+                        {
+                            newShorter = (int)((double)maxSize * newShorter / newLonger);
+                            newLonger = maxSize;
+                        }
+                    }
+                    else
+                    {
+                        newLonger = RoundSide(longer * ratio);
+                        if (_spec.MaxLongerSide is int maxLonger && newLonger > maxLonger)
+                        {
+                            ratio = (double)maxLonger / longer;
+                            newLonger = maxLonger;
+                            newShorter = RoundSide(shorter * ratio);
+                        }
                     }
 
                     int contentWidth = Math.Max(1, width <= height ? newShorter : newLonger);
