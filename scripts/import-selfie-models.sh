@@ -8,8 +8,15 @@
 # The import is deterministic: a model whose bytes did not change is left alone, NOTICE included; a changed
 # model is replaced and its NOTICE rewritten with today's date.
 #
-# Usage: scripts/import-selfie-models.sh        (needs npm, node and the .NET SDK)
+# Usage: scripts/import-selfie-models.sh               (needs npm, node and the .NET SDK)
+#        scripts/import-selfie-models.sh --fetch-only  (only fetch and verify the package into artifacts/,
+#                                                       for the reproducibility test; .ci/run does this)
 set -euo pipefail
+
+fetch_only=false
+if [[ "${1:-}" == "--fetch-only" ]]; then
+  fetch_only=true
+fi
 
 readonly PACKAGE="@mediapipe/selfie_segmentation"
 readonly VERSION="0.1.1675465747"
@@ -43,6 +50,10 @@ rm -rf "$cache_dir"
 mkdir -p "$cache_dir"
 tar -xzf "$tarball" -C "$cache_dir"
 cp "$tarball" "$cache_dir/"
+if [[ "$fetch_only" == true ]]; then
+  echo "Package cached in $cache_dir"
+  exit 0
+fi
 
 importer_project="$repo_root/tools/SelfieImporter/SegServe.Tools.SelfieImporter.csproj"
 dotnet build "$importer_project" -c Release --nologo -v quiet
