@@ -28,6 +28,7 @@ public static class SegmentationEndpoints
     private static readonly JpegEncoder s_jpeg = new() { Quality = 90, ColorType = JpegColorType.YCbCrRatio420 };
     // Colour type set explicitly: ImageSharp would otherwise keep the upload's (a grey photo would lose its overlay colours).
     private static readonly PngEncoder s_png = new() { ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit8, CompressionLevel = PngCompressionLevel.BestSpeed, FilterMethod = PngFilterMethod.Sub };
+    private static readonly PngEncoder s_pngWithAlpha = new() { ColorType = PngColorType.RgbWithAlpha, BitDepth = PngBitDepth.Bit8, CompressionLevel = PngCompressionLevel.BestSpeed, FilterMethod = PngFilterMethod.Sub };
 
     public static RouteGroupBuilder MapSegmentationApi(this IEndpointRouteBuilder app)
     {
@@ -55,11 +56,15 @@ public static class SegmentationEndpoints
 
         api.MapPost("/overlay", Overlay)
             .WithName("Overlay")
-            .WithSummary("Overlay class colours on an image")
+            .WithSummary("Overlay class colours on an image, or apply a portrait effect")
             .WithDescription(
-                "Upload an image as multipart/form-data field `image`. Returns the image with each class's colour blended at `alpha` "
-                + "(the background class is left untinted), optionally with class boundaries outlined and a legend of the classes present, "
-                + "as PNG or JPEG (`format`, else the Accept header; PNG by default).")
+                "Upload an image as multipart/form-data field `image`. Without `effect`, returns the image with each class's colour blended at `alpha` "
+                + "(the background class is left untinted), optionally with class boundaries outlined and a legend of the classes present. "
+                + "With `effect` (portrait mode, for any model with a foreground class): the probability of the `foreground` class is upsampled "
+                + "bilinearly to the original size and used as alpha — `blur` blurs the background (Gaussian, standard deviation `radius` pixels) "
+                + "and keeps the foreground sharp with a feathered edge; `replace` puts the foreground on a flat `background` colour; "
+                + "`cutout` returns an RGBA PNG whose alpha is the probability. The output keeps the original size and EXIF-corrected orientation, "
+                + "as PNG or JPEG (`format`, else the Accept header; PNG by default; `cutout` is PNG only).")
             .Accepts<ImageUploadForm>("multipart/form-data")
             .Produces(StatusCodes.Status200OK, null, Png, Jpeg)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -142,11 +147,15 @@ public static class SegmentationEndpoints
         }
     }
 
-    /// <summary>Overlays class colours on an image.</summary>
+    /// <summary>Overlays class colours on an image, or applies a portrait effect.</summary>
     /// <param name="name">The model to use.</param>
-    /// <param name="alpha">Opacity of the class colours, 0–1 (default 0.5).</param>
-    /// <param name="outline">Outline class boundaries (default false).</param>
-    /// <param name="legend">Draw a legend of the classes present (default false).</param>
+    /// <param name="effect">Portrait effect: <c>blur</c>, <c>cutout</c> or <c>replace</c>; absent (or <c>none</c>) for the class-colour overlay.</param>
+    /// <param name="foreground">The class kept by a portrait effect, by name or id (default: <c>person</c> if the model has it, else class 1 of a two-class model).</param>
+    /// <param name="radius">Blur strength for <c>effect=blur</c>: the Gaussian's standard deviation in pixels of the original image, 0.5–500 (default 2% of the shorter side).</param>
+    /// <param name="background">Background colour for <c>effect=replace</c>: <c>#rrggbb</c>, <c>rrggbb</c> or a name (default white).</param>
+    /// <param name="alpha">Opacity of the class colours, 0–1 (default 0.5). Class-colour overlay only.</param>
+    /// <param name="outline">Outline class boundaries (default false). Class-colour overlay only.</param>
+    /// <param name="legend">Draw a legend of the classes present (default false). Class-colour overlay only.</param>
     /// <param name="format"><c>png</c> or <c>jpeg</c>; overrides the Accept header.</param>
     /// <param name="upsample">How scores are resampled to the image size: <c>nearest</c>, <c>bilinear</c> (default) or <c>bicubic</c>.</param>
     /// <param name="threshold">Foreground threshold for sigmoid models, 0–1 (default: the manifest's).</param>
@@ -155,6 +164,10 @@ public static class SegmentationEndpoints
     /// <param name="cancellationToken">Request abort.</param>
     public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Overlay(
         string name,
+        string? effect,
+        string? foreground,
+        string? radius,
+        string? background,
         string? alpha,
         string? outline,
         string? legend,
@@ -166,8 +179,13 @@ public static class SegmentationEndpoints
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (!PortraitParameters.TryParse(effect, radius, background, alpha, outline, legend, out PortraitParameters portrait, out ProblemHttpResult? problem))
+        {
+            return problem!;
+        }
+
         string? mediaType;
-        if (format is not null)
+        if (!string.IsNullOrEmpty(format))
         {
             mediaType = format.ToLowerInvariant() switch
             {
@@ -179,17 +197,45 @@ public static class SegmentationEndpoints
             {
                 return ProblemResults.InvalidParameter("format", $"format '{format}' is not supported: use 'png' or 'jpeg'.");
             }
+
+            if (mediaType == Jpeg && portrait.Effect == PortraitEffect.Cutout)
+            {
+                return ProblemResults.InvalidParameter("format", "effect=cutout returns a PNG with an alpha channel; JPEG has none: use format=png.");
+            }
         }
         else
         {
-            mediaType = Negotiate(request.Headers.Accept, Png, Jpeg);
+            mediaType = portrait.Effect == PortraitEffect.Cutout ? Negotiate(request.Headers.Accept, Png) : Negotiate(request.Headers.Accept, Png, Jpeg);
             if (mediaType is null)
             {
-                return NotAcceptable(request, "image/png or image/jpeg");
+                return NotAcceptable(request, portrait.Effect == PortraitEffect.Cutout ? "image/png" : "image/png or image/jpeg");
             }
         }
 
-        if (!TryParseFraction("alpha", alpha, out double? alphaValue, out ProblemHttpResult? problem)
+        int? foregroundClass = null;
+        if (portrait.Effect is not null)
+        {
+            if (!services.Repository.TryGet(name, out SegmentationModel candidate))
+            {
+                return ProblemResults.ModelNotFound(name);
+            }
+
+            if (candidate.Manifest is ModelManifest candidateManifest)
+            {
+                if (!PortraitParameters.TryResolveForeground(foreground, candidateManifest, name, out int resolved, out problem))
+                {
+                    return problem!;
+                }
+
+                foregroundClass = resolved;
+            }
+        }
+        else if (!string.IsNullOrEmpty(foreground))
+        {
+            return ProblemResults.InvalidParameter("foreground", "foreground applies to portrait effects only: add effect=blur, cutout or replace.");
+        }
+
+        if (!TryParseFraction("alpha", alpha, out double? alphaValue, out problem)
             || !TryParseBool("outline", outline, out bool outlineValue, out problem)
             || !TryParseBool("legend", legend, out bool legendValue, out problem)
             || !TryParseUpsample(upsample, out Interpolation? interpolation, out problem)
@@ -198,7 +244,7 @@ public static class SegmentationEndpoints
             return problem!;
         }
 
-        var options = new SegmentOptions(interpolation, thresholdValue, IncludeConfidence: false);
+        var options = new SegmentOptions(interpolation, thresholdValue, IncludeConfidence: false, foregroundClass);
         (SemanticSegmentation? result, problem) = await RunAsync(name, request, options, services, cancellationToken).ConfigureAwait(false);
         if (result is null)
         {
@@ -207,6 +253,11 @@ public static class SegmentationEndpoints
 
         using (result)
         {
+            if (portrait.Effect is PortraitEffect portraitEffect)
+            {
+                return ApplyPortraitEffect(result, portraitEffect, portrait, mediaType, request);
+            }
+
             services.Repository.TryGet(name, out SegmentationModel model);
             ModelManifest manifest = model.Manifest!;
             StageTimer timer = result.Timer;
@@ -235,6 +286,46 @@ public static class SegmentationEndpoints
             AddServerTiming(request.HttpContext.Response, timer.ToDurations());
             return TypedResults.File(stream.ToArray(), mediaType);
         }
+    }
+
+    private static FileContentHttpResult ApplyPortraitEffect(SemanticSegmentation result, PortraitEffect effect, PortraitParameters parameters, string mediaType, HttpRequest request)
+    {
+        StageTimer timer = result.Timer;
+        timer.Restart();
+        ForegroundMask mask = result.Foreground ?? throw new InvalidOperationException("The pipeline did not compute the foreground mask.");
+        var image = result.Image.Image;
+        using var stream = new MemoryStream();
+        if (effect == PortraitEffect.Cutout)
+        {
+            using var cutout = PortraitCompositor.Cutout(image, mask);
+            timer.EndPostprocess();
+            cutout.Save(stream, s_pngWithAlpha);
+        }
+        else
+        {
+            if (effect == PortraitEffect.Blur)
+            {
+                PortraitCompositor.BlurBackground(image, mask, parameters.Radius ?? PortraitCompositor.DefaultBlurRadius(image.Width, image.Height));
+            }
+            else
+            {
+                PortraitCompositor.ReplaceBackground(image, mask, parameters.Background);
+            }
+
+            timer.EndPostprocess();
+            if (mediaType == Jpeg)
+            {
+                image.Save(stream, s_jpeg);
+            }
+            else
+            {
+                image.Save(stream, s_png);
+            }
+        }
+
+        timer.EndEncode();
+        AddServerTiming(request.HttpContext.Response, timer.ToDurations());
+        return TypedResults.File(stream.ToArray(), mediaType);
     }
 
     /// <summary>Checks the model, reads the upload and runs the pipeline; returns the result or the problem.</summary>

@@ -54,7 +54,9 @@ public static class SemanticDecoder
                 for (int c = 0; c < channels; c++)
                 {
                     ReadOnlySpan<float> channel = scores.Slice(c * plane, plane);
-                    ResampleRow(channel, outputWidth, ys, y, xs, columnBuffer.AsSpan(0, span), value.AsSpan(0, width));
+                    // Channel 0 lands straight in the running maximum; later channels are compared against it.
+                    Span<float> destination = c == 0 ? best.AsSpan(0, width) : value.AsSpan(0, width);
+                    ResampleRow(channel, outputWidth, ys, y, xs, columnBuffer.AsSpan(0, span), destination);
                     Accumulate(c, kind, value.AsSpan(0, width), best.AsSpan(0, width), sum.AsSpan(0, width), classRow);
                 }
 
@@ -71,6 +73,149 @@ public static class SemanticDecoder
 
         map.CountPixels();
         return map;
+    }
+
+    /// <summary>
+    /// The probability of one class per pixel at the original size, for compositing (portrait effects). The class's
+    /// probability is formed at the model's resolution first — softmax over logits, the channel itself for
+    /// probabilities, <c>p</c> or <c>1 − p</c> for a sigmoid channel, 0 or 1 for class indices — and then upsampled
+    /// bilinearly, so a soft edge of a few output pixels becomes a feathered edge in the photo.
+    /// </summary>
+    public static ForegroundMask DecodeForeground<TScore>(
+        ReadOnlySpan<TScore> scores,
+        int channels,
+        int outputHeight,
+        int outputWidth,
+        InputGeometry geometry,
+        OutputKind kind,
+        int classId)
+        where TScore : unmanaged, System.Numerics.INumberBase<TScore>
+    {
+        int plane = outputHeight * outputWidth;
+        if (scores.Length != channels * plane)
+        {
+            throw new ArgumentException($"Scores hold {scores.Length} values, not {channels}×{outputHeight}×{outputWidth}.", nameof(scores));
+        }
+
+        int channelOfClass = kind is OutputKind.Sigmoid or OutputKind.ClassIndices ? 0 : classId;
+        if ((uint)channelOfClass >= (uint)channels)
+        {
+            throw new ArgumentOutOfRangeException(nameof(classId), $"Class {classId} has no channel among the output's {channels}.");
+        }
+
+        float[] probability = ArrayPool<float>.Shared.Rent(plane);
+        try
+        {
+            Span<float> p = probability.AsSpan(0, plane);
+            ClassProbability(scores, channels, plane, kind, classId, p);
+
+            int width = geometry.OriginalWidth;
+            int height = geometry.OriginalHeight;
+            using AxisSampling xs = CreateSampling(Interpolation.Bilinear, outputWidth, geometry.InputWidth, geometry.ContentX, geometry.ContentWidth, width);
+            using AxisSampling ys = CreateSampling(Interpolation.Bilinear, outputHeight, geometry.InputHeight, geometry.ContentY, geometry.ContentHeight, height);
+            var mask = new ForegroundMask(width, height, classId);
+            int span = xs.MaxIndex - xs.MinIndex + 1;
+            float[] columnBuffer = ArrayPool<float>.Shared.Rent(span);
+            float[] row = ArrayPool<float>.Shared.Rent(width);
+            try
+            {
+                for (int y = 0; y < height; y++)
+                {
+                    ResampleRow(p, outputWidth, ys, y, xs, columnBuffer.AsSpan(0, span), row.AsSpan(0, width));
+                    Span<byte> alpha = mask.Row(y);
+                    for (int x = 0; x < alpha.Length; x++)
+                    {
+                        alpha[x] = ToByte(row[x]);
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(columnBuffer);
+                ArrayPool<float>.Shared.Return(row);
+            }
+
+            return mask;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(probability);
+        }
+    }
+
+    /// <summary>The probability of <paramref name="classId"/> at the model's resolution.</summary>
+    private static void ClassProbability<TScore>(ReadOnlySpan<TScore> scores, int channels, int plane, OutputKind kind, int classId, Span<float> probability)
+        where TScore : unmanaged, System.Numerics.INumberBase<TScore>
+    {
+        switch (kind)
+        {
+            case OutputKind.ClassIndices:
+                var target = TScore.CreateTruncating(classId);
+                for (int i = 0; i < plane; i++)
+                {
+                    probability[i] = scores[i] == target ? 1f : 0f;
+                }
+
+                return;
+
+            case OutputKind.Sigmoid:
+                // One channel holding the probability of class 1.
+                for (int i = 0; i < plane; i++)
+                {
+                    float v = Math.Clamp(float.CreateTruncating(scores[i]), 0f, 1f);
+                    probability[i] = classId == 1 ? v : 1f - v;
+                }
+
+                return;
+
+            case OutputKind.Probabilities:
+                for (int i = 0; i < plane; i++)
+                {
+                    probability[i] = Math.Clamp(float.CreateTruncating(scores[(classId * plane) + i]), 0f, 1f);
+                }
+
+                return;
+
+            default:
+                // Softmax, channel by channel over the plane: first the maximum (for stability), then the denominator.
+                Span<float> max = probability;
+                max.Fill(float.NegativeInfinity);
+                for (int c = 0; c < channels; c++)
+                {
+                    ReadOnlySpan<TScore> channel = scores.Slice(c * plane, plane);
+                    for (int i = 0; i < plane; i++)
+                    {
+                        max[i] = MathF.Max(max[i], float.CreateTruncating(channel[i]));
+                    }
+                }
+
+                float[] denominator = ArrayPool<float>.Shared.Rent(plane);
+                try
+                {
+                    Span<float> sum = denominator.AsSpan(0, plane);
+                    sum.Clear();
+                    for (int c = 0; c < channels; c++)
+                    {
+                        ReadOnlySpan<TScore> channel = scores.Slice(c * plane, plane);
+                        for (int i = 0; i < plane; i++)
+                        {
+                            sum[i] += MathF.Exp(float.CreateTruncating(channel[i]) - max[i]);
+                        }
+                    }
+
+                    ReadOnlySpan<TScore> own = scores.Slice(classId * plane, plane);
+                    for (int i = 0; i < plane; i++)
+                    {
+                        probability[i] = MathF.Exp(float.CreateTruncating(own[i]) - max[i]) / sum[i];
+                    }
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(denominator);
+                }
+
+                return;
+        }
     }
 
     /// <summary>
@@ -177,6 +322,17 @@ public static class SemanticDecoder
             return;
         }
 
+        if (taps == 2)
+        {
+            // Bilinear: the common case, unrolled.
+            for (int x = 0, t = 0; x < destination.Length; x++, t += 2)
+            {
+                destination[x] = (weights[t] * columns[indices[t] - firstColumn]) + (weights[t + 1] * columns[indices[t + 1] - firstColumn]);
+            }
+
+            return;
+        }
+
         for (int x = 0, t = 0; x < destination.Length; x++, t += taps)
         {
             float v = 0f;
@@ -193,9 +349,12 @@ public static class SemanticDecoder
     {
         if (channel == 0)
         {
-            value.CopyTo(best);
             classRow.Clear();
-            sum.Fill(1f);
+            if (kind == OutputKind.Logits)
+            {
+                sum.Fill(1f);
+            }
+
             return;
         }
 

@@ -12,14 +12,18 @@ namespace SegServe.Inference.Pipeline;
 /// <param name="Upsample">Resampler for scores; null for bilinear. Class-index outputs always use nearest.</param>
 /// <param name="Threshold">Sigmoid threshold; null for the manifest's.</param>
 /// <param name="IncludeConfidence">Also compute the confidence map.</param>
-public readonly record struct SegmentOptions(Interpolation? Upsample, double? Threshold, bool IncludeConfidence);
+/// <param name="ForegroundClass">Also compute this class's probability map (for portrait effects); null for none.</param>
+public readonly record struct SegmentOptions(Interpolation? Upsample, double? Threshold, bool IncludeConfidence, int? ForegroundClass = null);
 
 /// <summary>The result of one request: the decoded photo (for overlays), its class map, and the stage timings so far.</summary>
-public sealed class SemanticSegmentation(DecodedImage image, ClassMap map, Interpolation upsample, StageTimer timer) : IDisposable
+public sealed class SemanticSegmentation(DecodedImage image, ClassMap map, ForegroundMask? foreground, Interpolation upsample, StageTimer timer) : IDisposable
 {
     public DecodedImage Image { get; } = image;
 
     public ClassMap Map { get; } = map;
+
+    /// <summary>The probability map of <see cref="SegmentOptions.ForegroundClass"/>, when it was asked for.</summary>
+    public ForegroundMask? Foreground { get; } = foreground;
 
     /// <summary>The resampler actually used.</summary>
     public Interpolation Upsample { get; } = upsample;
@@ -30,6 +34,7 @@ public sealed class SemanticSegmentation(DecodedImage image, ClassMap map, Inter
     public void Dispose()
     {
         Map.Dispose();
+        Foreground?.Dispose();
         Image.Dispose();
     }
 }
@@ -82,8 +87,22 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
                         ? Interpolation.Nearest
                         : options.Upsample ?? Interpolation.Bilinear;
                     ClassMap map = DecodeOutput(outputs[0], manifest, model.ClassCount, geometry, upsample, options);
+                    ForegroundMask? foreground = null;
+                    try
+                    {
+                        if (options.ForegroundClass is int foregroundClass)
+                        {
+                            foreground = DecodeForeground(outputs[0], manifest, geometry, foregroundClass);
+                        }
+                    }
+                    catch
+                    {
+                        map.Dispose();
+                        throw;
+                    }
+
                     timer.EndPostprocess();
-                    return new SemanticSegmentation(image, map, upsample, timer);
+                    return new SemanticSegmentation(image, map, foreground, upsample, timer);
                 }
             }
             finally
@@ -96,6 +115,25 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
             image.Dispose();
             throw;
         }
+    }
+
+    private static ForegroundMask DecodeForeground(OrtValue output, ModelManifest manifest, InputGeometry geometry, int classId)
+    {
+        // DecodeOutput has validated the shape already.
+        OrtTensorTypeAndShapeInfo info = output.GetTensorTypeAndShape();
+        long[] shape = info.Shape;
+        int rank = shape.Length;
+        int channels = rank == 4 ? (int)shape[1] : 1;
+        int height = (int)shape[rank - 2];
+        int width = (int)shape[rank - 1];
+        int perImage = channels * height * width;
+        OutputKind kind = manifest.Output.Kind;
+        return info.ElementDataType switch
+        {
+            TensorElementType.Int32 => SemanticDecoder.DecodeForeground(output.GetTensorDataAsSpan<int>()[..perImage], channels, height, width, geometry, kind, classId),
+            TensorElementType.Int64 => SemanticDecoder.DecodeForeground(output.GetTensorDataAsSpan<long>()[..perImage], channels, height, width, geometry, kind, classId),
+            _ => SemanticDecoder.DecodeForeground(output.GetTensorDataAsSpan<float>()[..perImage], channels, height, width, geometry, kind, classId),
+        };
     }
 
     private static ClassMap DecodeOutput(OrtValue output, ModelManifest manifest, int classCount, InputGeometry geometry, Interpolation upsample, SegmentOptions options)

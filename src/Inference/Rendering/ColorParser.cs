@@ -3,7 +3,7 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace SegServe.Inference.Rendering;
 
-/// <summary>Reads <c>#rrggbb</c> (or <c>rrggbb</c>) colours.</summary>
+/// <summary>Reads <c>#rrggbb</c> (or <c>rrggbb</c>) colours, and the CSS colour names and short forms ImageSharp knows.</summary>
 public static class ColorParser
 {
     public static bool TryParse(string? text, out Rgb24 color)
@@ -22,6 +22,13 @@ public static class ColorParser
 
         if (hex.Length != 6 || !int.TryParse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int value))
         {
+            // Names ("black", "rebeccapurple") and #rgb.
+            if (SixLabors.ImageSharp.Color.TryParse(text, out SixLabors.ImageSharp.Color named))
+            {
+                color = named.ToPixel<Rgb24>();
+                return true;
+            }
+
             return false;
         }
 
