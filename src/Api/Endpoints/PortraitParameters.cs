@@ -79,7 +79,7 @@ internal readonly record struct PortraitParameters(PortraitEffect? Effect, float
                 return false;
             }
 
-            if (!ColorParser.TryParse(background, out parsedBackground))
+            if (!ColorParser.TryParseLenient(background, out parsedBackground))
             {
                 problem = ProblemResults.InvalidParameter("background", $"background '{background}' is not a colour: use #rrggbb, rrggbb or a colour name.");
                 return false;

@@ -3,9 +3,26 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace SegServe.Inference.Rendering;
 
-/// <summary>Reads <c>#rrggbb</c> (or <c>rrggbb</c>) colours, and the CSS colour names and short forms ImageSharp knows.</summary>
+/// <summary>Reads <c>#rrggbb</c> (or <c>rrggbb</c>) colours; request parameters also take CSS names and <c>#rgb</c>.</summary>
 public static class ColorParser
 {
+    /// <summary>As <see cref="TryParse"/>, and also the CSS colour names ("black", "rebeccapurple") and <c>#rgb</c>.</summary>
+    public static bool TryParseLenient(string? text, out Rgb24 color)
+    {
+        if (TryParse(text, out color))
+        {
+            return true;
+        }
+
+        if (!string.IsNullOrEmpty(text) && SixLabors.ImageSharp.Color.TryParse(text, out SixLabors.ImageSharp.Color named))
+        {
+            color = named.ToPixel<Rgb24>();
+            return true;
+        }
+
+        return false;
+    }
+
     public static bool TryParse(string? text, out Rgb24 color)
     {
         color = default;
@@ -22,13 +39,6 @@ public static class ColorParser
 
         if (hex.Length != 6 || !int.TryParse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int value))
         {
-            // Names ("black", "rebeccapurple") and #rgb.
-            if (SixLabors.ImageSharp.Color.TryParse(text, out SixLabors.ImageSharp.Color named))
-            {
-                color = named.ToPixel<Rgb24>();
-                return true;
-            }
-
             return false;
         }
 

@@ -138,3 +138,23 @@ public sealed class PortraitCompositorTests
     public void DefaultBlurRadius_IsTwoPercentOfTheShorterSide(int width, int height, float expected) =>
         Assert.Equal(expected, PortraitCompositor.DefaultBlurRadius(width, height));
 }
+
+public sealed class LenientColorTests
+{
+    [Theory]
+    [InlineData("#00ff00", 0, 255, 0)]
+    [InlineData("black", 0, 0, 0)]
+    [InlineData("White", 255, 255, 255)]
+    [InlineData("#f00", 255, 0, 0)]
+    public void TryParseLenient_TakesHexNamesAndShortForms(string text, byte r, byte g, byte b)
+    {
+        Assert.True(ColorParser.TryParseLenient(text, out Rgb24 color));
+        Assert.Equal(new Rgb24(r, g, b), color);
+    }
+
+    [Theory]
+    [InlineData("notacolour")]
+    [InlineData("")]
+    [InlineData("#12345")]
+    public void TryParseLenient_RejectsTheRest(string text) => Assert.False(ColorParser.TryParseLenient(text, out _));
+}
