@@ -66,7 +66,7 @@ for variant in "${variants[@]}"; do
     bash "$load" "$url/v1/models/$model/segment" image "$images"/*.jpg -c "$c" -d "$seconds" --warmup 2 \
         --json "$out/service-$name-c$c.json" >&2
   done
-  curl -fs "$url/metrics/batches" >"$out/batches-$name.json" 2>/dev/null || true
+  curl -fs "$url/v1/models/$model/stats" >"$out/stats-$name.json" 2>/dev/null || true
   stop_server
 done
 

@@ -7,6 +7,7 @@ namespace SegServe.Contracts;
 /// <param name="Upsample">How scores were brought back to the image size: <c>nearest</c>, <c>bilinear</c> or <c>bicubic</c>.</param>
 /// <param name="ExecutionProvider">The ONNX Runtime execution provider that ran the model.</param>
 /// <param name="Classes">The classes present in the class map, by id, with pixel counts.</param>
+/// <param name="BatchSize">How many requests shared the model run that produced this result (dynamic batching).</param>
 /// <param name="ClassMap">The class map: one class index per pixel, as a greyscale PNG.</param>
 /// <param name="Confidence">Per-pixel probability of the chosen class as an 8-bit PNG (0–255 for 0–1); present with <c>include=confidence</c>.</param>
 /// <param name="Timings">Time spent in each stage of the request.</param>
@@ -17,6 +18,7 @@ public sealed record SegmentationResponse(
     string Upsample,
     string ExecutionProvider,
     IReadOnlyList<ClassPresence> Classes,
+    int BatchSize,
     EncodedImage ClassMap,
     EncodedImage? Confidence,
     StageTimings Timings);
@@ -50,3 +52,22 @@ public sealed record StageTimings(
     double PostprocessMs,
     double EncodeMs,
     double TotalMs);
+
+/// <summary>One model's queue since the service started.</summary>
+/// <param name="Model">The model.</param>
+/// <param name="Depth">Requests waiting now.</param>
+/// <param name="InFlightBatches">Model runs in progress now.</param>
+/// <param name="Outcomes">Requests by outcome: <c>ok</c>, <c>rejected</c> (queue full, 429), <c>expired</c> (deadline passed in the queue, 503), <c>cancelled</c> (caller went away), <c>failed</c> (model run failed, 500).</param>
+/// <param name="BatchSizes">Model runs by batch size: the batch-size distribution, e.g. <c>{"1": 120, "4": 30}</c>.</param>
+/// <param name="MeanBatchSize">Requests per model run.</param>
+/// <param name="MeanQueueWaitMs">Mean time from entering the queue to the start of the run, of requests that ran.</param>
+/// <param name="MeanRunMs">Mean duration of a model run.</param>
+public sealed record QueueStatisticsResponse(
+    string Model,
+    int Depth,
+    int InFlightBatches,
+    IReadOnlyDictionary<string, long> Outcomes,
+    IReadOnlyDictionary<string, long> BatchSizes,
+    double MeanBatchSize,
+    double MeanQueueWaitMs,
+    double MeanRunMs);

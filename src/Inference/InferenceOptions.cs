@@ -28,6 +28,40 @@ public sealed class InferenceOptions
     /// <summary>Limits on uploaded images.</summary>
     [Required]
     public ImageLimits Images { get; set; } = new();
+
+    /// <summary>Request deadlines and per-model batching overrides.</summary>
+    [Required]
+    public QueueOptions Queue { get; set; } = new();
+}
+
+/// <summary>Settings of the per-model queues.</summary>
+public sealed class QueueOptions
+{
+    /// <summary>
+    /// How long a request may take until its model run starts, in milliseconds (default 30 s). A request may ask for
+    /// less with the <c>Request-Timeout-Ms</c> header, never for more.
+    /// </summary>
+    [Range(1, 3_600_000)]
+    public int DefaultTimeoutMs { get; set; } = 30_000;
+
+    /// <summary>Per-model overrides of the manifest's <c>batching</c> section, by model name.</summary>
+    public Dictionary<string, BatchingOverride> Models { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>Overrides of a manifest's batching settings; unset values keep the manifest's.</summary>
+public sealed class BatchingOverride
+{
+    /// <summary>Largest batch (1 turns batching off).</summary>
+    public int? MaxBatchSize { get; set; }
+
+    /// <summary>How long the oldest request may wait for a fuller batch, in milliseconds.</summary>
+    public double? MaxQueueDelayMs { get; set; }
+
+    /// <summary>Requests that may wait; more are rejected with 429.</summary>
+    public int? QueueCapacity { get; set; }
+
+    /// <summary>Model runs in flight at once.</summary>
+    public int? Instances { get; set; }
 }
 
 /// <summary>Which ONNX Runtime execution provider to use.</summary>

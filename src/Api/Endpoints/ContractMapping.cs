@@ -37,11 +37,11 @@ internal static class ContractMapping
             Output: manifest is null ? null : new ModelOutputDescription(model.Output?.Name ?? manifest.Output.Name ?? "", EnumText(manifest.Output.Kind), manifest.Output.Threshold),
             Classes: classes,
             Signature: model.Inputs.Count == 0 ? null : new ModelSignature(ToDescriptions(model.Inputs), ToDescriptions(model.Outputs)),
-            Batching: manifest is null ? null : new BatchingDescription(
-                manifest.Batching.MaxBatchSize,
-                manifest.Batching.MaxQueueDelayMs,
-                manifest.Batching.QueueCapacity,
-                manifest.Batching.Instances),
+            Batching: model.Batching is not { } batching ? null : new BatchingDescription(
+                batching.MaxBatchSize,
+                batching.MaxQueueDelay.TotalMilliseconds,
+                batching.QueueCapacity,
+                batching.Instances),
             Source: manifest?.Source,
             Limitations: manifest?.Limitations ?? []);
     }

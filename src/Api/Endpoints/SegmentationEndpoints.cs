@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Microsoft.ML.OnnxRuntime;
 using SegServe.Api.Problems;
 using SegServe.Api.Uploads;
 using SegServe.Contracts;
@@ -12,6 +11,7 @@ using SegServe.Inference.Imaging;
 using SegServe.Inference.Models;
 using SegServe.Inference.Pipeline;
 using SegServe.Inference.Rendering;
+using SegServe.Inference.Scheduling;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
@@ -24,6 +24,9 @@ public static class SegmentationEndpoints
     private const string Png = "image/png";
     private const string Jpeg = "image/jpeg";
     private const string Json = "application/json";
+
+    /// <summary>Header with which a request shortens its deadline (milliseconds until its model run must start).</summary>
+    public const string RequestTimeoutHeader = "Request-Timeout-Ms";
 
     private static readonly JpegEncoder s_jpeg = new() { Quality = 90, ColorType = JpegColorType.YCbCrRatio420 };
     // Colour type set explicitly: ImageSharp would otherwise keep the upload's (a grey photo would lose its overlay colours).
@@ -51,6 +54,7 @@ public static class SegmentationEndpoints
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status500InternalServerError)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -72,6 +76,7 @@ public static class SegmentationEndpoints
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status500InternalServerError)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -139,6 +144,7 @@ public static class SegmentationEndpoints
                 Upsample: ContractMapping.EnumText(result.Upsample),
                 ExecutionProvider: model.Provider?.Name ?? "",
                 Classes: ClassesPresent(result.Map, model.Manifest!),
+                BatchSize: result.BatchSize,
                 ClassMap: new EncodedImage(Png, bitDepth, Convert.ToBase64String(classMapPng)),
                 Confidence: confidencePng is null ? null : new EncodedImage(Png, 8, Convert.ToBase64String(confidencePng)),
                 Timings: timer.ToDurations().ToContract());
@@ -355,11 +361,18 @@ public static class SegmentationEndpoints
         }
 
         InferenceOptions inference = services.Options.Value;
-        (ImageUpload? upload, ProblemHttpResult? problem) = await ImageUploadReader.ReadAsync(request, inference.Images, cancellationToken).ConfigureAwait(false);
+        if (!TryReadDeadline(request, inference.Queue, services.Time, out DateTimeOffset deadline, out ProblemHttpResult? problem))
+        {
+            return (null, problem);
+        }
+
+        (ImageUpload? upload, problem) = await ImageUploadReader.ReadAsync(request, inference.Images, cancellationToken).ConfigureAwait(false);
         if (upload is null)
         {
             return (null, problem);
         }
+
+        options = options with { Deadline = deadline };
 
         using (upload)
         {
@@ -376,11 +389,49 @@ public static class SegmentationEndpoints
             {
                 return (null, ModelFault(name, ex.Message));
             }
-            catch (OnnxRuntimeException ex)
+            catch (QueueFullException ex)
             {
-                return (null, ModelFault(name, $"ONNX Runtime failed: {ex.Message}"));
+                request.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(ex.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                return (null, ProblemResults.Create(StatusCodes.Status429TooManyRequests, "Queue full", ex.Message, ProblemTypes.QueueFull));
+            }
+            catch (DeadlineExceededException ex)
+            {
+                return (null, ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, "Deadline exceeded", ex.Message, ProblemTypes.DeadlineExceeded));
+            }
+            catch (QueueStoppedException ex)
+            {
+                return (null, ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, "Model unavailable", ex.Message, ProblemTypes.ModelUnavailable));
+            }
+            catch (BatchFailedException ex)
+            {
+                return (null, ModelFault(name, ex.Message));
             }
         }
+    }
+
+    /// <summary>
+    /// The request's deadline: the configured default from now, shortened (never lengthened) by a
+    /// <c>Request-Timeout-Ms</c> header.
+    /// </summary>
+    private static bool TryReadDeadline(HttpRequest request, QueueOptions queue, TimeProvider time, out DateTimeOffset deadline, out ProblemHttpResult? problem)
+    {
+        problem = null;
+        double timeoutMs = queue.DefaultTimeoutMs;
+        string? header = request.Headers[RequestTimeoutHeader];
+        if (!string.IsNullOrEmpty(header))
+        {
+            if (!double.TryParse(header, NumberStyles.Float, CultureInfo.InvariantCulture, out double asked) || !(asked > 0))
+            {
+                deadline = default;
+                problem = ProblemResults.InvalidParameter(RequestTimeoutHeader, $"The {RequestTimeoutHeader} header must be a positive number of milliseconds (got '{header}').");
+                return false;
+            }
+
+            timeoutMs = Math.Min(timeoutMs, asked);
+        }
+
+        deadline = time.GetUtcNow() + TimeSpan.FromMilliseconds(timeoutMs);
+        return true;
     }
 
     private static ProblemHttpResult ModelFault(string name, string detail) =>
@@ -534,7 +585,8 @@ public static class SegmentationEndpoints
 /// <param name="Repository">The model repository.</param>
 /// <param name="Pipeline">The request pipeline.</param>
 /// <param name="Options">Engine options (limits).</param>
-public readonly record struct SegmentationServices(ModelRepository Repository, SegmentationPipeline Pipeline, IOptions<InferenceOptions> Options);
+/// <param name="Time">The clock deadlines are measured with.</param>
+public readonly record struct SegmentationServices(ModelRepository Repository, SegmentationPipeline Pipeline, IOptions<InferenceOptions> Options, TimeProvider Time);
 
 /// <summary>The multipart form of an upload (documents the request body in OpenAPI).</summary>
 public sealed class ImageUploadForm

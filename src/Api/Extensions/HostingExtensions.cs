@@ -7,6 +7,7 @@ using SegServe.Inference;
 using SegServe.Inference.Imaging;
 using SegServe.Inference.Models;
 using SegServe.Inference.Pipeline;
+using SegServe.Inference.Scheduling;
 
 namespace SegServe.Api.Extensions;
 
@@ -25,10 +26,14 @@ public static class HostingExtensions
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<InferenceMetrics>();
         services.AddSingleton(sp => new ModelRepository(
             sp.GetRequiredService<IOptions<InferenceOptions>>(),
             sp.GetRequiredService<ILogger<ModelRepository>>(),
-            sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
+            sp.GetRequiredService<IHostEnvironment>().ContentRootPath,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<InferenceMetrics>()));
         services.AddSingleton(sp => new ImageDecoder(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.Images));
         services.AddSingleton<SegmentationPipeline>();
         services.AddHostedService<ModelLoader>();

@@ -17,4 +17,6 @@ public static class ProblemTypes
     public const string ImageTooLarge = Base + "image-too-large";
     public const string InvalidImage = Base + "invalid-image";
     public const string ModelFault = Base + "model-fault";
+    public const string QueueFull = Base + "queue-full";
+    public const string DeadlineExceeded = Base + "deadline-exceeded";
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SegServe.Inference.Scheduling;
 
 namespace SegServe.Inference.Models;
 
@@ -12,14 +13,23 @@ public sealed partial class ModelRepository : IDisposable
     private readonly InferenceOptions _options;
     private readonly ILogger<ModelRepository> _logger;
     private readonly string _root;
+    private readonly TimeProvider _time;
+    private readonly InferenceMetrics? _metrics;
     private IReadOnlyDictionary<string, SegmentationModel> _models = new Dictionary<string, SegmentationModel>();
 
-    public ModelRepository(IOptions<InferenceOptions> options, ILogger<ModelRepository> logger, string? contentRoot = null)
+    public ModelRepository(
+        IOptions<InferenceOptions> options,
+        ILogger<ModelRepository> logger,
+        string? contentRoot = null,
+        TimeProvider? timeProvider = null,
+        InferenceMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _logger = logger;
         _root = Path.GetFullPath(_options.ModelsDirectory, contentRoot ?? AppContext.BaseDirectory);
+        _time = timeProvider ?? TimeProvider.System;
+        _metrics = metrics;
     }
 
     /// <summary>Absolute path of the models folder.</summary>
@@ -46,6 +56,7 @@ public sealed partial class ModelRepository : IDisposable
         foreach (string directory in Directory.EnumerateDirectories(_root))
         {
             SegmentationModel model = SegmentationModel.Open(directory, _options);
+            model.ApplyBatchingOverride(_options.Queue.Models.GetValueOrDefault(model.Name));
             if (model.Status != ModelStatus.Failed)
             {
                 if (_options.WarmUp)
@@ -56,6 +67,8 @@ public sealed partial class ModelRepository : IDisposable
                 {
                     model.MarkReady();
                 }
+
+                model.StartBatcher(_time, _metrics);
             }
 
             models[model.Name] = model;

@@ -1,6 +1,10 @@
+using System.Buffers;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using SegServe.Inference.Decoding;
 using SegServe.Inference.Execution;
 using SegServe.Inference.Preprocessing;
+using SegServe.Inference.Scheduling;
 
 namespace SegServe.Inference.Models;
 
@@ -9,12 +13,11 @@ namespace SegServe.Inference.Models;
 /// <see cref="InferenceSession.Run(RunOptions, IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue}, IReadOnlyCollection{string})"/>
 /// is thread-safe), and its status. A model that failed keeps its reason and serves nothing.
 /// </summary>
-public sealed class SegmentationModel : IDisposable
+public sealed class SegmentationModel : IBatchRunner, IDisposable
 {
     private static readonly RunOptions s_runOptions = new();
 
     private readonly InferenceSession? _session;
-    private readonly SemaphoreSlim _instances;
     private readonly string[] _inputNames = [];
     private readonly string[] _outputNames = [];
 
@@ -25,7 +28,6 @@ public sealed class SegmentationModel : IDisposable
         Manifest = manifest;
         Status = ModelStatus.Failed;
         FailureReason = failureReason;
-        _instances = new SemaphoreSlim(1, 1);
     }
 
     private SegmentationModel(
@@ -53,7 +55,9 @@ public sealed class SegmentationModel : IDisposable
         HasBatchAxis = input.Rank == 4;
         _inputNames = [input.Name];
         _outputNames = [output.Name];
-        _instances = new SemaphoreSlim(manifest.Batching.Instances, manifest.Batching.Instances);
+        // A batch axis fixed in the file (e.g. exported with N = 1) cannot take batches.
+        SupportsBatching = HasBatchAxis && input.Dimensions[0] < 0;
+        Batching = SettingsFrom(manifest.Batching);
     }
 
     public string Name { get; }
@@ -91,8 +95,14 @@ public sealed class SegmentationModel : IDisposable
     /// <summary>Number of classes the model predicts.</summary>
     public int ClassCount => Manifest?.Classes.Count ?? 0;
 
-    /// <summary>Gate on concurrent runs of this model (<c>batching.instances</c>).</summary>
-    internal SemaphoreSlim Instances => _instances;
+    /// <summary>True when the input's batch axis is dynamic, so that several images can share a run.</summary>
+    public bool SupportsBatching { get; }
+
+    /// <summary>The queue's settings in force (the manifest's, with configured overrides; batch size 1 without a batch axis).</summary>
+    public BatchingSettings? Batching { get; private set; }
+
+    /// <summary>The model's dynamic batcher, once the model is ready.</summary>
+    public DynamicBatcher? Batcher { get; private set; }
 
     /// <summary>Opens and checks a model folder. Never throws for a bad model: the result is then <see cref="ModelStatus.Failed"/>.</summary>
     public static SegmentationModel Open(string directory, InferenceOptions options)
@@ -146,6 +156,83 @@ public sealed class SegmentationModel : IDisposable
         }
     }
 
+    /// <summary>Applies configured batching overrides; invalid values fail the model with the reason.</summary>
+    public void ApplyBatchingOverride(BatchingOverride? settings)
+    {
+        if (settings is null || Manifest is null || Status == ModelStatus.Failed)
+        {
+            return;
+        }
+
+        BatchingSpec spec = Manifest.Batching with
+        {
+            MaxBatchSize = settings.MaxBatchSize ?? Manifest.Batching.MaxBatchSize,
+            MaxQueueDelayMs = settings.MaxQueueDelayMs ?? Manifest.Batching.MaxQueueDelayMs,
+            QueueCapacity = settings.QueueCapacity ?? Manifest.Batching.QueueCapacity,
+            Instances = settings.Instances ?? Manifest.Batching.Instances,
+        };
+        var problems = new List<string>();
+        spec.Validate(problems);
+        if (problems.Count > 0)
+        {
+            Fail("Configured batching override: " + string.Join(" ", problems));
+            return;
+        }
+
+        Batching = SettingsFrom(spec);
+    }
+
+    /// <summary>Starts the model's queue; the model must be ready.</summary>
+    public void StartBatcher(TimeProvider timeProvider, InferenceMetrics? metrics)
+    {
+        if (Status == ModelStatus.Ready && Batcher is null)
+        {
+            Batcher = new DynamicBatcher(Name, this, Batching!, timeProvider, metrics);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ModelOutput[] RunBatch(IReadOnlyList<ReadOnlyMemory<float>> inputs, long[] itemShape)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(itemShape);
+        int count = inputs.Count;
+        if (count < 1 || (!HasBatchAxis && count != 1))
+        {
+            throw new ArgumentException($"A batch of {count} cannot run on model '{Name}'.", nameof(inputs));
+        }
+
+        int perItem = 1;
+        foreach (long d in itemShape)
+        {
+            perItem *= (int)d;
+        }
+
+        // One contiguous [N, …] tensor in a pooled buffer: each request's tensor copied into its slot.
+        float[] batch = ArrayPool<float>.Shared.Rent(count * perItem);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                ReadOnlySpan<float> input = inputs[i].Span;
+                if (input.Length != perItem)
+                {
+                    throw new ArgumentException($"Input {i} holds {input.Length} values, not {perItem}.", nameof(inputs));
+                }
+
+                input.CopyTo(batch.AsSpan(i * perItem, perItem));
+            }
+
+            long[] shape = HasBatchAxis ? [count, .. itemShape] : itemShape;
+            using IDisposableReadOnlyCollection<OrtValue> outputs = Run(batch.AsMemory(0, count * perItem), shape);
+            return Split(outputs[0], count);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(batch);
+        }
+    }
+
     /// <summary>Runs the model on one batch; the single result is the main output (the caller disposes the collection).</summary>
     public IDisposableReadOnlyCollection<OrtValue> Run(Memory<float> input, long[] shape)
     {
@@ -164,7 +251,10 @@ public sealed class SegmentationModel : IDisposable
         return HasBatchAxis ? [batchSize, .. image] : image;
     }
 
-    /// <summary>Runs the model once on a blank image and checks that the output matches the manifest.</summary>
+    /// <summary>
+    /// Runs the model on a blank image at every batch size its queue can form (1 to the maximum), so that no request
+    /// pays for a first run's allocations, and checks that the output matches the manifest.
+    /// </summary>
     public void WarmUp()
     {
         if (Status != ModelStatus.Loading)
@@ -172,17 +262,32 @@ public sealed class SegmentationModel : IDisposable
             return;
         }
 
+        int batchSize = 1;
         try
         {
             InputGeometry geometry = Preprocessor!.Plan(64, 48);
             var tensor = new float[ImagePreprocessor.TensorLength(geometry)];
-            using IDisposableReadOnlyCollection<OrtValue> outputs = Run(tensor, InputShape(geometry, 1));
-            SignatureCheck.CheckRuntimeOutput(Manifest!, outputs[0].GetTensorTypeAndShape());
+            using (IDisposableReadOnlyCollection<OrtValue> outputs = Run(tensor, InputShape(geometry, 1)))
+            {
+                SignatureCheck.CheckRuntimeOutput(Manifest!, outputs[0].GetTensorTypeAndShape());
+            }
+
+            long[] itemShape = InputShape(geometry, 1)[(HasBatchAxis ? 1 : 0)..];
+            var inputs = new List<ReadOnlyMemory<float>>();
+            for (batchSize = 1; batchSize <= Batching!.MaxBatchSize; batchSize++)
+            {
+                inputs.Add(tensor);
+                foreach (ModelOutput output in RunBatch(inputs, itemShape))
+                {
+                    output.Dispose();
+                }
+            }
+
             Status = ModelStatus.Ready;
         }
-        catch (Exception ex) when (ex is OnnxRuntimeException or ModelLoadException)
+        catch (Exception ex) when (ex is OnnxRuntimeException or ModelLoadException or ModelOutputException)
         {
-            Fail($"Warm-up run failed: {ex.Message}");
+            Fail($"Warm-up run failed (batch size {batchSize}): {ex.Message}");
         }
     }
 
@@ -197,8 +302,58 @@ public sealed class SegmentationModel : IDisposable
 
     public void Dispose()
     {
+        Batcher?.Dispose();
         _session?.Dispose();
-        _instances.Dispose();
+    }
+
+    private BatchingSettings SettingsFrom(BatchingSpec spec) => new(
+        SupportsBatching ? spec.MaxBatchSize : 1,
+        TimeSpan.FromMilliseconds(spec.MaxQueueDelayMs),
+        spec.QueueCapacity,
+        spec.Instances);
+
+    /// <summary>Copies each image's slice of the batch's output into its own pooled buffer.</summary>
+    private ModelOutput[] Split(OrtValue output, int count)
+    {
+        OrtTensorTypeAndShapeInfo info = output.GetTensorTypeAndShape();
+        long[] shape = info.Shape;
+        if (HasBatchAxis && (shape.Length == 0 || shape[0] != count))
+        {
+            throw new ModelOutputException($"The model's output has shape [{string.Join(',', shape)}] for a batch of {count}.");
+        }
+
+        long[] itemShape = (long[])shape.Clone();
+        if (HasBatchAxis)
+        {
+            itemShape[0] = 1;
+        }
+
+        int perItem = (int)(info.ElementCount / count);
+        var results = new ModelOutput[count];
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                results[i] = info.ElementDataType switch
+                {
+                    TensorElementType.Float => ModelOutput.Copy(output.GetTensorDataAsSpan<float>().Slice(i * perItem, perItem), TensorElementType.Float, itemShape),
+                    TensorElementType.Int64 => ModelOutput.Copy(output.GetTensorDataAsSpan<long>().Slice(i * perItem, perItem), TensorElementType.Int64, itemShape),
+                    TensorElementType.Int32 => ModelOutput.Copy(output.GetTensorDataAsSpan<int>().Slice(i * perItem, perItem), TensorElementType.Int32, itemShape),
+                    _ => throw new ModelOutputException($"The model's output is {info.ElementDataType}; expected float32, int64 or int32."),
+                };
+            }
+        }
+        catch
+        {
+            foreach (ModelOutput? result in results)
+            {
+                result?.Dispose();
+            }
+
+            throw;
+        }
+
+        return results;
     }
 
     private void Fail(string reason)

@@ -1,10 +1,10 @@
 using System.Buffers;
-using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using SegServe.Inference.Decoding;
 using SegServe.Inference.Imaging;
 using SegServe.Inference.Models;
 using SegServe.Inference.Preprocessing;
+using SegServe.Inference.Scheduling;
 
 namespace SegServe.Inference.Pipeline;
 
@@ -13,10 +13,16 @@ namespace SegServe.Inference.Pipeline;
 /// <param name="Threshold">Sigmoid threshold; null for the manifest's.</param>
 /// <param name="IncludeConfidence">Also compute the confidence map.</param>
 /// <param name="ForegroundClass">Also compute this class's probability map (for portrait effects); null for none.</param>
-public readonly record struct SegmentOptions(Interpolation? Upsample, double? Threshold, bool IncludeConfidence, int? ForegroundClass = null);
+/// <param name="Deadline">When the request must have left the queue; null for <see cref="SegmentationPipeline.DefaultTimeout"/> from now.</param>
+public readonly record struct SegmentOptions(
+    Interpolation? Upsample,
+    double? Threshold,
+    bool IncludeConfidence,
+    int? ForegroundClass = null,
+    DateTimeOffset? Deadline = null);
 
 /// <summary>The result of one request: the decoded photo (for overlays), its class map, and the stage timings so far.</summary>
-public sealed class SemanticSegmentation(DecodedImage image, ClassMap map, ForegroundMask? foreground, Interpolation upsample, StageTimer timer) : IDisposable
+public sealed class SemanticSegmentation(DecodedImage image, ClassMap map, ForegroundMask? foreground, Interpolation upsample, int batchSize, StageTimer timer) : IDisposable
 {
     public DecodedImage Image { get; } = image;
 
@@ -27,6 +33,9 @@ public sealed class SemanticSegmentation(DecodedImage image, ClassMap map, Foreg
 
     /// <summary>The resampler actually used.</summary>
     public Interpolation Upsample { get; } = upsample;
+
+    /// <summary>How many requests shared this request's model run.</summary>
+    public int BatchSize { get; } = batchSize;
 
     /// <summary>Timings; callers add their encode stage.</summary>
     public StageTimer Timer { get; } = timer;
@@ -40,22 +49,30 @@ public sealed class SemanticSegmentation(DecodedImage image, ClassMap map, Foreg
 }
 
 /// <summary>
-/// The path of one request through the engine: decode → preprocess into a pooled tensor → wait for a model instance →
-/// run → decode the output back to the original size.
+/// The path of one request through the engine: decode → preprocess into a pooled tensor → the model's dynamic
+/// batcher (queue, batch, run) → decode this request's slice of the output back to the original size.
 /// </summary>
 public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider timeProvider)
 {
+    /// <summary>The deadline of a request that names none.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
     private readonly ImageDecoder _decoder = decoder;
     private readonly TimeProvider _time = timeProvider;
 
     /// <summary>Segments an uploaded image with a ready semantic model.</summary>
     /// <exception cref="ImageRejectedException">The upload breaks a limit or is not a readable image.</exception>
     /// <exception cref="ModelOutputException">The model's output does not fit its manifest.</exception>
+    /// <exception cref="QueueFullException">The model's queue is full.</exception>
+    /// <exception cref="DeadlineExceededException">The deadline passed while the request waited.</exception>
+    /// <exception cref="BatchFailedException">The model run failed.</exception>
     public async Task<SemanticSegmentation> SegmentAsync(SegmentationModel model, ReadOnlyMemory<byte> upload, SegmentOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         ModelManifest manifest = model.Manifest ?? throw new InvalidOperationException($"Model '{model.Name}' has no manifest.");
+        DynamicBatcher batcher = model.Batcher ?? throw new InvalidOperationException($"Model '{model.Name}' is not ready.");
         var timer = new StageTimer(_time);
+        DateTimeOffset deadline = options.Deadline ?? _time.GetUtcNow() + DefaultTimeout;
         DecodedImage image = _decoder.Decode(upload);
         try
         {
@@ -63,51 +80,44 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
             InputGeometry geometry = model.Preprocessor!.Plan(image.Width, image.Height);
             int length = ImagePreprocessor.TensorLength(geometry);
             float[] tensor = ArrayPool<float>.Shared.Rent(length);
+            ModelOutput output;
             try
             {
                 model.Preprocessor.Write(image.Image, geometry, tensor.AsMemory(0, length));
                 timer.EndPreprocess();
-
-                await model.Instances.WaitAsync(cancellationToken).ConfigureAwait(false);
-                timer.EndQueue();
-                IDisposableReadOnlyCollection<OrtValue> outputs;
-                try
-                {
-                    outputs = model.Run(tensor.AsMemory(0, length), model.InputShape(geometry, 1));
-                }
-                finally
-                {
-                    model.Instances.Release();
-                }
-
-                timer.EndInference();
-                using (outputs)
-                {
-                    Interpolation upsample = manifest.Output.Kind == OutputKind.ClassIndices
-                        ? Interpolation.Nearest
-                        : options.Upsample ?? Interpolation.Bilinear;
-                    ClassMap map = DecodeOutput(outputs[0], manifest, model.ClassCount, geometry, upsample, options);
-                    ForegroundMask? foreground = null;
-                    try
-                    {
-                        if (options.ForegroundClass is int foregroundClass)
-                        {
-                            foreground = DecodeForeground(outputs[0], manifest, geometry, foregroundClass);
-                        }
-                    }
-                    catch
-                    {
-                        map.Dispose();
-                        throw;
-                    }
-
-                    timer.EndPostprocess();
-                    return new SemanticSegmentation(image, map, foreground, upsample, timer);
-                }
+                long[] itemShape = model.InputShape(geometry, 1)[(model.HasBatchAxis ? 1 : 0)..];
+                output = await batcher.EnqueueAsync(tensor.AsMemory(0, length), itemShape, deadline, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
+                // The batcher has copied the tensor into its batch (or dropped the request) by the time it answers.
                 ArrayPool<float>.Shared.Return(tensor);
+            }
+
+            using (output)
+            {
+                timer.AddQueueAndInference(output.QueueWait, output.RunTime);
+                cancellationToken.ThrowIfCancellationRequested();
+                Interpolation upsample = manifest.Output.Kind == OutputKind.ClassIndices
+                    ? Interpolation.Nearest
+                    : options.Upsample ?? Interpolation.Bilinear;
+                ClassMap map = DecodeOutput(output, manifest, model.ClassCount, geometry, upsample, options);
+                ForegroundMask? foreground = null;
+                try
+                {
+                    if (options.ForegroundClass is int foregroundClass)
+                    {
+                        foreground = DecodeForeground(output, manifest, geometry, foregroundClass);
+                    }
+                }
+                catch
+                {
+                    map.Dispose();
+                    throw;
+                }
+
+                timer.EndPostprocess();
+                return new SemanticSegmentation(image, map, foreground, upsample, output.BatchSize, timer);
             }
         }
         catch
@@ -117,40 +127,35 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
         }
     }
 
-    private static ForegroundMask DecodeForeground(OrtValue output, ModelManifest manifest, InputGeometry geometry, int classId)
+    private static ForegroundMask DecodeForeground(ModelOutput output, ModelManifest manifest, InputGeometry geometry, int classId)
     {
-        // DecodeOutput has validated the shape already.
-        OrtTensorTypeAndShapeInfo info = output.GetTensorTypeAndShape();
-        long[] shape = info.Shape;
-        int rank = shape.Length;
-        int channels = rank == 4 ? (int)shape[1] : 1;
-        int height = (int)shape[rank - 2];
-        int width = (int)shape[rank - 1];
+        (int channels, int height, int width) = Dimensions(output);
         int perImage = channels * height * width;
         OutputKind kind = manifest.Output.Kind;
-        return info.ElementDataType switch
+        return output.ElementType switch
         {
-            TensorElementType.Int32 => SemanticDecoder.DecodeForeground(output.GetTensorDataAsSpan<int>()[..perImage], channels, height, width, geometry, kind, classId),
-            TensorElementType.Int64 => SemanticDecoder.DecodeForeground(output.GetTensorDataAsSpan<long>()[..perImage], channels, height, width, geometry, kind, classId),
-            _ => SemanticDecoder.DecodeForeground(output.GetTensorDataAsSpan<float>()[..perImage], channels, height, width, geometry, kind, classId),
+            TensorElementType.Int32 => SemanticDecoder.DecodeForeground(output.Data<int>()[..perImage], channels, height, width, geometry, kind, classId),
+            TensorElementType.Int64 => SemanticDecoder.DecodeForeground(output.Data<long>()[..perImage], channels, height, width, geometry, kind, classId),
+            _ => SemanticDecoder.DecodeForeground(output.Data<float>()[..perImage], channels, height, width, geometry, kind, classId),
         };
     }
 
-    private static ClassMap DecodeOutput(OrtValue output, ModelManifest manifest, int classCount, InputGeometry geometry, Interpolation upsample, SegmentOptions options)
+    /// <summary>Channels, height and width of an <c>[1, C, H, W]</c> or <c>[1, H, W]</c> output.</summary>
+    private static (int Channels, int Height, int Width) Dimensions(ModelOutput output)
     {
-        OrtTensorTypeAndShapeInfo info = output.GetTensorTypeAndShape();
-        long[] shape = info.Shape;
-
-        // [N, C, H, W] (or [N, H, W] for class indices); this request is image 0 of the batch.
-        int rank = shape.Length;
+        IReadOnlyList<long> shape = output.Shape;
+        int rank = shape.Count;
         if (rank is not (3 or 4) || shape[0] < 1)
         {
             throw new ModelOutputException($"The model's output has shape [{string.Join(',', shape)}]; expected [N,C,H,W].");
         }
 
-        int channels = rank == 4 ? (int)shape[1] : 1;
-        int height = (int)shape[rank - 2];
-        int width = (int)shape[rank - 1];
+        return (rank == 4 ? (int)shape[1] : 1, (int)shape[rank - 2], (int)shape[rank - 1]);
+    }
+
+    private static ClassMap DecodeOutput(ModelOutput output, ModelManifest manifest, int classCount, InputGeometry geometry, Interpolation upsample, SegmentOptions options)
+    {
+        (int channels, int height, int width) = Dimensions(output);
         int perImage = channels * height * width;
 
         if (manifest.Output.Kind == OutputKind.ClassIndices)
@@ -160,9 +165,9 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
                 throw new ModelOutputException($"Class-index output has {channels} channels; expected 1.");
             }
 
-            return info.ElementDataType == TensorElementType.Int32
-                ? SemanticDecoder.DecodeIndices(output.GetTensorDataAsSpan<int>()[..perImage], height, width, geometry, classCount)
-                : SemanticDecoder.DecodeIndices(output.GetTensorDataAsSpan<long>()[..perImage], height, width, geometry, classCount);
+            return output.ElementType == TensorElementType.Int32
+                ? SemanticDecoder.DecodeIndices(output.Data<int>()[..perImage], height, width, geometry, classCount)
+                : SemanticDecoder.DecodeIndices(output.Data<long>()[..perImage], height, width, geometry, classCount);
         }
 
         int expectedChannels = manifest.Output.Kind == OutputKind.Sigmoid ? 1 : classCount;
@@ -173,7 +178,7 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
 
         var decodeOptions = new SemanticDecodeOptions(upsample, (float)(options.Threshold ?? manifest.Output.Threshold), options.IncludeConfidence);
         return SemanticDecoder.DecodeScores(
-            output.GetTensorDataAsSpan<float>()[..perImage],
+            output.Data<float>()[..perImage],
             channels,
             height,
             width,

@@ -42,6 +42,14 @@ public sealed class StageTimer(TimeProvider timeProvider)
 
     public void EndEncode() => Encode += Lap();
 
+    /// <summary>Records the queue wait and model run the batcher measured, and starts the next stage now.</summary>
+    public void AddQueueAndInference(TimeSpan queue, TimeSpan inference)
+    {
+        Queue += queue.TotalMilliseconds;
+        Inference += inference.TotalMilliseconds;
+        Restart();
+    }
+
     /// <summary>Starts the next stage now (time since the last mark is not counted).</summary>
     public void Restart() => _last = _time.GetTimestamp();
 

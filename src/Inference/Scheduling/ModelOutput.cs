@@ -1,0 +1,65 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace SegServe.Inference.Scheduling;
+
+/// <summary>
+/// One request's share of a batch's main output, copied out of the batch into a pooled buffer so that the batch's
+/// ONNX Runtime memory can be released at once and each request decodes its own slice in parallel. Dispose when done.
+/// </summary>
+public sealed class ModelOutput : IDisposable
+{
+    private byte[]? _buffer;
+    private readonly int _byteLength;
+
+    private ModelOutput(TensorElementType elementType, long[] shape, byte[] buffer, int byteLength)
+    {
+        ElementType = elementType;
+        Shape = shape;
+        _buffer = buffer;
+        _byteLength = byteLength;
+    }
+
+    /// <summary><c>Float</c>, <c>Int64</c> or <c>Int32</c>.</summary>
+    public TensorElementType ElementType { get; }
+
+    /// <summary>This request's shape: the model's output shape with a batch of 1.</summary>
+    public IReadOnlyList<long> Shape { get; }
+
+    /// <summary>How many requests shared the model run.</summary>
+    public int BatchSize { get; internal set; } = 1;
+
+    /// <summary>Time from entering the queue to the start of the run.</summary>
+    public TimeSpan QueueWait { get; internal set; }
+
+    /// <summary>Duration of the model run (the whole batch).</summary>
+    public TimeSpan RunTime { get; internal set; }
+
+    /// <summary>The values, viewed as <typeparamref name="T"/> (which must match <see cref="ElementType"/>).</summary>
+    public ReadOnlySpan<T> Data<T>()
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(_buffer is null, this);
+        return MemoryMarshal.Cast<byte, T>(_buffer.AsSpan(0, _byteLength));
+    }
+
+    /// <summary>Copies <paramref name="values"/> into a new pooled output.</summary>
+    public static ModelOutput Copy<T>(ReadOnlySpan<T> values, TensorElementType elementType, long[] shape)
+        where T : unmanaged
+    {
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(values);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(bytes.Length);
+        bytes.CopyTo(buffer);
+        return new ModelOutput(elementType, shape, buffer, bytes.Length);
+    }
+
+    public void Dispose()
+    {
+        byte[]? buffer = Interlocked.Exchange(ref _buffer, null);
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
