@@ -101,3 +101,18 @@ public sealed class SmallLimitsFactory : SegServeFactory
         builder.UseSetting("Inference:Images:MaxPixels", MaxPixels.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 }
+
+/// <summary>
+/// The same service with a tiny queue in front of a slow model (espnetv2-voc: one run at a time, no batching, one
+/// waiting request), to exercise admission control; and a batching override that is invalid.
+/// </summary>
+public sealed class TinyQueueFactory : SegServeFactory
+{
+    protected override void ConfigureSettings(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Inference:Queue:Models:espnetv2-voc:MaxBatchSize", "1");
+        builder.UseSetting("Inference:Queue:Models:espnetv2-voc:QueueCapacity", "1");
+        builder.UseSetting("Inference:Queue:Models:espnetv2-voc:Instances", "1");
+        builder.UseSetting("Inference:Queue:Models:sinet-portrait:MaxBatchSize", "0");
+    }
+}
