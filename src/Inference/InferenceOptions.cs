@@ -18,6 +18,10 @@ public sealed class InferenceOptions
     [Range(0, 64)]
     public int CudaDeviceId { get; set; }
 
+    /// <summary>Settings of the CUDA execution provider.</summary>
+    [Required]
+    public CudaOptions Cuda { get; set; } = new();
+
     /// <summary>Threads inside one CPU model run. Two concurrent runs of one thread each use a 2-core machine best.</summary>
     [Range(1, 256)]
     public int IntraOpThreads { get; set; } = 1;
@@ -62,6 +66,46 @@ public sealed class BatchingOverride
 
     /// <summary>Model runs in flight at once.</summary>
     public int? Instances { get; set; }
+}
+
+/// <summary>Settings of ONNX Runtime's CUDA execution provider.</summary>
+public sealed class CudaOptions
+{
+    /// <summary>How the device memory arena grows: <c>NextPowerOfTwo</c> (fewer allocations) or <c>SameAsRequested</c> (less waste).</summary>
+    public CudaArenaExtendStrategy ArenaExtendStrategy { get; set; } = CudaArenaExtendStrategy.NextPowerOfTwo;
+
+    /// <summary>
+    /// How cuDNN picks convolution algorithms: <c>Exhaustive</c> (benchmarks them on the first run of each shape — the
+    /// warm-up at every batch size pays for it), <c>Heuristic</c> or <c>Default</c>.
+    /// </summary>
+    public CudnnConvAlgoSearch CudnnConvAlgoSearch { get; set; } = CudnnConvAlgoSearch.Exhaustive;
+
+    /// <summary>Upper bound of the arena in bytes; 0 for no limit.</summary>
+    [Range(0, long.MaxValue)]
+    public long MemoryLimitBytes { get; set; }
+}
+
+/// <summary>How the CUDA memory arena grows.</summary>
+public enum CudaArenaExtendStrategy
+{
+    /// <summary>Double the arena when it runs out.</summary>
+    NextPowerOfTwo,
+
+    /// <summary>Grow by exactly what was asked.</summary>
+    SameAsRequested,
+}
+
+/// <summary>cuDNN convolution algorithm search.</summary>
+public enum CudnnConvAlgoSearch
+{
+    /// <summary>Benchmark every algorithm once per shape.</summary>
+    Exhaustive,
+
+    /// <summary>cuDNN's heuristics, no benchmarking.</summary>
+    Heuristic,
+
+    /// <summary>The default algorithm.</summary>
+    Default,
 }
 
 /// <summary>Which ONNX Runtime execution provider to use.</summary>

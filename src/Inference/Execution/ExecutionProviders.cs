@@ -27,12 +27,17 @@ public static class SessionFactory
             || (options.ExecutionProvider == ExecutionProviderPreference.Auto && cudaFailure is null))
         {
             SessionOptions? cudaOptions = null;
+            OrtCUDAProviderOptions? provider = null;
             try
             {
                 cudaOptions = CreateOptions(options);
-                cudaOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
+                provider = new OrtCUDAProviderOptions();
+                provider.UpdateOptions(CudaProviderOptions(options.Cuda, options.CudaDeviceId));
+                cudaOptions.AppendExecutionProvider_CUDA(provider);
                 var session = new InferenceSession(modelPath, cudaOptions);
-                return (session, new ExecutionProviderChoice(Cuda, $"CUDA device {options.CudaDeviceId}."));
+                return (session, new ExecutionProviderChoice(
+                    Cuda,
+                    $"CUDA device {options.CudaDeviceId} (arena {options.Cuda.ArenaExtendStrategy}, cuDNN convolution algorithm search {options.Cuda.CudnnConvAlgoSearch})."));
             }
             catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException && options.ExecutionProvider == ExecutionProviderPreference.Auto)
             {
@@ -41,6 +46,7 @@ public static class SessionFactory
             }
             finally
             {
+                provider?.Dispose();
                 cudaOptions?.Dispose();
             }
         }
@@ -51,6 +57,30 @@ public static class SessionFactory
             ? "CPU requested by configuration."
             : $"CUDA unavailable, running on CPU: {cudaFailure}";
         return (cpuSession, new ExecutionProviderChoice(Cpu, note));
+    }
+
+    /// <summary>The CUDA provider's settings, as ONNX Runtime names them.</summary>
+    public static Dictionary<string, string> CudaProviderOptions(CudaOptions cuda, int deviceId)
+    {
+        ArgumentNullException.ThrowIfNull(cuda);
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["device_id"] = deviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["arena_extend_strategy"] = cuda.ArenaExtendStrategy == CudaArenaExtendStrategy.SameAsRequested ? "kSameAsRequested" : "kNextPowerOfTwo",
+            ["cudnn_conv_algo_search"] = cuda.CudnnConvAlgoSearch switch
+            {
+                CudnnConvAlgoSearch.Heuristic => "HEURISTIC",
+                CudnnConvAlgoSearch.Default => "DEFAULT",
+                _ => "EXHAUSTIVE",
+            },
+            ["do_copy_in_default_stream"] = "1",
+        };
+        if (cuda.MemoryLimitBytes > 0)
+        {
+            settings["gpu_mem_limit"] = cuda.MemoryLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return settings;
     }
 
     private static SessionOptions CreateOptions(InferenceOptions options) => new()
