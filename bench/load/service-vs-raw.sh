@@ -70,13 +70,18 @@ for variant in "${variants[@]}"; do
   stop_server
 done
 
-for mode in "" "--with-decode"; do
-  for parallel in 1 2; do
-    tag="raw${mode:+-decode}-p$parallel"
-    echo "== $tag" >&2
-    "$bench" raw-ort --model "$repo/models/$model" --images "$images" --seconds "$seconds" --parallel "$parallel" --batch 1 $mode \
-        --json "$out/$tag.json" >&2
-  done
+# Raw ONNX Runtime: prepared tensors at 1 and 2 parallel runs and several batch sizes (the upper bound), then with
+# JPEG decode + preprocess added back per image.
+for spec in "p1 1 1" "p2 2 1" "p2-b4 2 4" "p2-b8 2 8"; do
+  read -r tag parallel batch <<<"$spec"
+  echo "== raw-$tag" >&2
+  "$bench" raw-ort --model "$repo/models/$model" --images "$images" --seconds "$seconds" --parallel "$parallel" --batch "$batch" \
+      --json "$out/raw-$tag.json" >&2
+done
+for parallel in 1 2; do
+  echo "== raw-decode-p$parallel" >&2
+  "$bench" raw-ort --model "$repo/models/$model" --images "$images" --seconds "$seconds" --parallel "$parallel" --batch 1 --with-decode \
+      --json "$out/raw-decode-p$parallel.json" >&2
 done
 
 # The tables.
@@ -89,7 +94,7 @@ rawdec_p50=$(jq '.runP50Ms' "$out/raw-decode-p1.json")
   echo
   echo "| load | images/s | p50 ms | p99 ms |"
   echo "|---|---|---|---|"
-  for f in "$out"/raw-p*.json "$out"/raw-decode-p*.json; do
+  for f in "$out"/raw-p1.json "$out"/raw-p2.json "$out"/raw-p2-b4.json "$out"/raw-p2-b8.json "$out"/raw-decode-p1.json "$out"/raw-decode-p2.json; do
     jq -r '"| \(.mode), \(.parallel) parallel run(s), batch \(.batch) | \(.imagesPerSecond) | \(.runP50Ms) | \(.runP99Ms) |"' "$f"
   done
   echo
@@ -105,5 +110,14 @@ rawdec_p50=$(jq '.runP50Ms' "$out/raw-decode-p1.json")
   done
   echo
   echo "raw ORT p50 (1 run at a time): $raw_p50 ms; with decode + preprocess: $rawdec_p50 ms."
+  echo
+  echo "| variant | model runs by batch size | mean batch size |"
+  echo "|---|---|---|"
+  for variant in "${variants[@]}"; do
+    name="${variant%%|*}"
+    if [ -s "$out/stats-$name.json" ]; then
+      jq -r --arg name "$name" '"| \($name) | \(.batchSizes | to_entries | map("\(.key): \(.value)") | join(", ")) | \(.meanBatchSize) |"' "$out/stats-$name.json"
+    fi
+  done
 } >"$out/results.md"
 cat "$out/results.md"

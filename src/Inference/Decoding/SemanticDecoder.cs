@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 using SegServe.Inference.Geometry;
 using SegServe.Inference.Models;
 using SegServe.Inference.Preprocessing;
@@ -284,14 +285,16 @@ public static class SemanticDecoder
         ReadOnlySpan<int> rowIndices = ys.Indices.Slice(y * rowTaps, rowTaps);
         ReadOnlySpan<float> rowWeights = ys.Weights.Slice(y * rowTaps, rowTaps);
 
-        channel.Slice((rowIndices[0] * outputWidth) + firstColumn, columns.Length).CopyTo(columns);
+        // Vertical taps over whole rows: contiguous, so vectorised (TensorPrimitives uses the widest SIMD available).
+        ReadOnlySpan<float> first = channel.Slice((rowIndices[0] * outputWidth) + firstColumn, columns.Length);
         float w0 = rowWeights[0];
         if (w0 != 1f)
         {
-            for (int i = 0; i < columns.Length; i++)
-            {
-                columns[i] *= w0;
-            }
+            TensorPrimitives.Multiply(first, w0, columns);
+        }
+        else
+        {
+            first.CopyTo(columns);
         }
 
         for (int k = 1; k < rowTaps; k++)
@@ -303,10 +306,7 @@ public static class SemanticDecoder
             }
 
             ReadOnlySpan<float> source = channel.Slice((rowIndices[k] * outputWidth) + firstColumn, columns.Length);
-            for (int i = 0; i < columns.Length; i++)
-            {
-                columns[i] += w * source[i];
-            }
+            TensorPrimitives.MultiplyAdd(source, w, columns, columns);
         }
 
         int taps = xs.Taps;

@@ -1,8 +1,5 @@
-using System.Runtime.InteropServices;
+using System.Buffers.Binary;
 using SegServe.Inference.Decoding;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace SegServe.Inference.Encoding;
 
@@ -12,24 +9,6 @@ namespace SegServe.Inference.Encoding;
 /// </summary>
 public static class MapEncoder
 {
-    // Label maps are long runs of equal values: the Sub filter plus fast deflate compresses them nearly as well as
-    // adaptive filtering at level 6, for a fraction of the time.
-    private static readonly PngEncoder s_grey8 = new()
-    {
-        ColorType = PngColorType.Grayscale,
-        BitDepth = PngBitDepth.Bit8,
-        FilterMethod = PngFilterMethod.Sub,
-        CompressionLevel = PngCompressionLevel.BestSpeed,
-    };
-
-    private static readonly PngEncoder s_grey16 = new()
-    {
-        ColorType = PngColorType.Grayscale,
-        BitDepth = PngBitDepth.Bit16,
-        FilterMethod = PngFilterMethod.Sub,
-        CompressionLevel = PngCompressionLevel.BestSpeed,
-    };
-
     /// <summary>Bit depth of the class-map PNG for a model with <paramref name="classCount"/> classes.</summary>
     public static int ClassMapBitDepth(int classCount) => classCount > 256 ? 16 : 8;
 
@@ -39,31 +18,25 @@ public static class MapEncoder
         ArgumentNullException.ThrowIfNull(map);
         if (ClassMapBitDepth(map.ClassCount) == 16)
         {
-            using var image16 = new Image<L16>(map.Width, map.Height);
-            image16.ProcessPixelRows(accessor =>
+            return GreyPngWriter.Encode(map.Width, map.Height, 16, map, static (m, y, row) =>
             {
-                for (int y = 0; y < accessor.Height; y++)
-                {
-                    map.ClassRow(y).CopyTo(MemoryMarshal.Cast<L16, ushort>(accessor.GetRowSpan(y)));
-                }
-            });
-            return Encode(image16, s_grey16);
-        }
-
-        using var image = new Image<L8>(map.Width, map.Height);
-        image.ProcessPixelRows(accessor =>
-        {
-            for (int y = 0; y < accessor.Height; y++)
-            {
-                Span<byte> destination = MemoryMarshal.Cast<L8, byte>(accessor.GetRowSpan(y));
-                ReadOnlySpan<ushort> source = map.ClassRow(y);
+                ReadOnlySpan<ushort> source = m.ClassRow(y);
                 for (int x = 0; x < source.Length; x++)
                 {
-                    destination[x] = (byte)source[x];
+                    BinaryPrimitives.WriteUInt16BigEndian(row[(2 * x)..], source[x]);
                 }
+            });
+        }
+
+        return GreyPngWriter.Encode(map.Width, map.Height, 8, map, static (m, y, row) =>
+        {
+            // Class ids below 256 in 16-bit storage: the low byte of each is the pixel.
+            ReadOnlySpan<ushort> source = m.ClassRow(y);
+            for (int x = 0; x < source.Length; x++)
+            {
+                row[x] = (byte)source[x];
             }
         });
-        return Encode(image, s_grey8);
     }
 
     /// <summary>Encodes the confidence map (0–255 for probability 0–1) as an 8-bit greyscale PNG.</summary>
@@ -75,21 +48,6 @@ public static class MapEncoder
             throw new InvalidOperationException("The class map was decoded without confidence.");
         }
 
-        using var image = new Image<L8>(map.Width, map.Height);
-        image.ProcessPixelRows(accessor =>
-        {
-            for (int y = 0; y < accessor.Height; y++)
-            {
-                map.ConfidenceRow(y).CopyTo(MemoryMarshal.Cast<L8, byte>(accessor.GetRowSpan(y)));
-            }
-        });
-        return Encode(image, s_grey8);
-    }
-
-    private static byte[] Encode(Image image, PngEncoder encoder)
-    {
-        using var stream = new MemoryStream();
-        image.Save(stream, encoder);
-        return stream.ToArray();
+        return GreyPngWriter.Encode(map.Width, map.Height, 8, map, static (m, y, row) => m.ConfidenceRow(y).CopyTo(row));
     }
 }

@@ -208,6 +208,33 @@ public sealed class SegmentationModel : IBatchRunner, IDisposable
             perItem *= (int)d;
         }
 
+        long[] shape = HasBatchAxis ? [count, .. itemShape] : itemShape;
+        if (count == 1)
+        {
+            // A batch of one (the common case on CPU): the request's own tensor goes in, ONNX Runtime's output comes out.
+            if (inputs[0].Length != perItem)
+            {
+                throw new ArgumentException($"Input 0 holds {inputs[0].Length} values, not {perItem}.", nameof(inputs));
+            }
+
+            IDisposableReadOnlyCollection<OrtValue> single = RunPinned(inputs[0], shape);
+            try
+            {
+                long[] outputShape = single[0].GetTensorTypeAndShape().Shape;
+                if (HasBatchAxis && (outputShape.Length == 0 || outputShape[0] != 1))
+                {
+                    throw new ModelOutputException($"The model's output has shape [{string.Join(',', outputShape)}] for a batch of 1.");
+                }
+
+                return [ModelOutput.Wrap(single, single[0], outputShape)];
+            }
+            catch
+            {
+                single.Dispose();
+                throw;
+            }
+        }
+
         // One contiguous [N, …] tensor in a pooled buffer: each request's tensor copied into its slot.
         float[] batch = ArrayPool<float>.Shared.Rent(count * perItem);
         try
@@ -223,7 +250,6 @@ public sealed class SegmentationModel : IBatchRunner, IDisposable
                 input.CopyTo(batch.AsSpan(i * perItem, perItem));
             }
 
-            long[] shape = HasBatchAxis ? [count, .. itemShape] : itemShape;
             using IDisposableReadOnlyCollection<OrtValue> outputs = Run(batch.AsMemory(0, count * perItem), shape);
             return Split(outputs[0], count);
         }
@@ -240,6 +266,10 @@ public sealed class SegmentationModel : IBatchRunner, IDisposable
         using OrtValue inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input, shape);
         return session.Run(s_runOptions, _inputNames, [inputValue], _outputNames);
     }
+
+    /// <summary>Runs on read-only input memory (ONNX Runtime does not write its inputs).</summary>
+    private IDisposableReadOnlyCollection<OrtValue> RunPinned(ReadOnlyMemory<float> input, long[] shape) =>
+        Run(System.Runtime.InteropServices.MemoryMarshal.AsMemory(input), shape);
 
     /// <summary>Shape of the input tensor for <paramref name="batchSize"/> images of <paramref name="geometry"/>.</summary>
     public long[] InputShape(InputGeometry geometry, int batchSize)

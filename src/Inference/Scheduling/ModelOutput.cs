@@ -1,17 +1,21 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace SegServe.Inference.Scheduling;
 
 /// <summary>
-/// One request's share of a batch's main output, copied out of the batch into a pooled buffer so that the batch's
-/// ONNX Runtime memory can be released at once and each request decodes its own slice in parallel. Dispose when done.
+/// One request's share of a batch's main output: copied out of the batch into a pooled buffer, so that the batch's
+/// ONNX Runtime memory can be released at once and each request decodes its own slice in parallel — or, for a batch
+/// of one, ONNX Runtime's own output, held until the request is done (no copy). Dispose when done.
 /// </summary>
 public sealed class ModelOutput : IDisposable
 {
     private byte[]? _buffer;
     private readonly int _byteLength;
+    private IDisposable? _owner;
+    private readonly OrtValue? _value;
 
     private ModelOutput(TensorElementType elementType, long[] shape, byte[] buffer, int byteLength)
     {
@@ -19,6 +23,14 @@ public sealed class ModelOutput : IDisposable
         Shape = shape;
         _buffer = buffer;
         _byteLength = byteLength;
+    }
+
+    private ModelOutput(TensorElementType elementType, long[] shape, IDisposable owner, OrtValue value)
+    {
+        ElementType = elementType;
+        Shape = shape;
+        _owner = owner;
+        _value = value;
     }
 
     /// <summary><c>Float</c>, <c>Int64</c> or <c>Int32</c>.</summary>
@@ -40,8 +52,22 @@ public sealed class ModelOutput : IDisposable
     public ReadOnlySpan<T> Data<T>()
         where T : unmanaged
     {
+        if (_value is not null)
+        {
+            ObjectDisposedException.ThrowIf(_owner is null, this);
+            return _value.GetTensorDataAsSpan<T>();
+        }
+
         ObjectDisposedException.ThrowIf(_buffer is null, this);
         return MemoryMarshal.Cast<byte, T>(_buffer.AsSpan(0, _byteLength));
+    }
+
+    /// <summary>Wraps ONNX Runtime's output of a batch of one without copying; disposing it releases <paramref name="owner"/>.</summary>
+    public static ModelOutput Wrap(IDisposable owner, OrtValue value, long[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(value);
+        return new ModelOutput(value.GetTensorTypeAndShape().ElementDataType, shape, owner, value);
     }
 
     /// <summary>Copies <paramref name="values"/> into a new pooled output.</summary>
@@ -56,6 +82,7 @@ public sealed class ModelOutput : IDisposable
 
     public void Dispose()
     {
+        Interlocked.Exchange(ref _owner, null)?.Dispose();
         byte[]? buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {
