@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SegServe.Inference.Geometry;
 using SegServe.Inference.Models;
 using SegServe.Inference.Preprocessing;
@@ -324,10 +326,18 @@ public static class SemanticDecoder
 
         if (taps == 2)
         {
-            // Bilinear: the common case, unrolled.
-            for (int x = 0, t = 0; x < destination.Length; x++, t += 2)
+            // Bilinear: the common case, unrolled. The taps were built inside the column window (AxisSampling clamps
+            // them), so the reads need no bounds checks: walk the spans by reference, as ImageSharp's resamplers do.
+            ref float column0 = ref Unsafe.Subtract(ref MemoryMarshal.GetReference(columns), firstColumn);
+            ref int index = ref MemoryMarshal.GetReference(indices);
+            ref float weight = ref MemoryMarshal.GetReference(weights);
+            ref float output = ref MemoryMarshal.GetReference(destination);
+            for (int x = 0; x < destination.Length; x++)
             {
-                destination[x] = (weights[t] * columns[indices[t] - firstColumn]) + (weights[t + 1] * columns[indices[t + 1] - firstColumn]);
+                int t = 2 * x;
+                Unsafe.Add(ref output, x) =
+                    (Unsafe.Add(ref weight, t) * Unsafe.Add(ref column0, Unsafe.Add(ref index, t)))
+                    + (Unsafe.Add(ref weight, t + 1) * Unsafe.Add(ref column0, Unsafe.Add(ref index, t + 1)));
             }
 
             return;
