@@ -95,7 +95,7 @@ public sealed class ImageDecoder(ImageLimits limits)
         }
     }
 
-    private static MemoryStream AsStream(ReadOnlyMemory<byte> encoded)
+    internal static MemoryStream AsStream(ReadOnlyMemory<byte> encoded)
     {
         if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(encoded, out ArraySegment<byte> segment) && segment.Array is not null)
         {
@@ -105,7 +105,7 @@ public sealed class ImageDecoder(ImageLimits limits)
         return new MemoryStream(encoded.ToArray(), writable: false);
     }
 
-    private static bool IsDecodeFailure(Exception ex) =>
+    internal static bool IsDecodeFailure(Exception ex) =>
         ex is UnknownImageFormatException or InvalidImageContentException or ImageFormatException
             or NotSupportedException or InvalidDataException or EndOfStreamException or IndexOutOfRangeException
             or ArgumentOutOfRangeException or ArgumentException or InvalidOperationException;

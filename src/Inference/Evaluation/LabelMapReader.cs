@@ -1,0 +1,190 @@
+using System.Buffers.Binary;
+using SegServe.Inference.Imaging;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace SegServe.Inference.Evaluation;
+
+/// <summary>
+/// Reads label maps from PNG files: greyscale 8- or 16-bit (pixel value = label), palette PNGs by palette index (as
+/// VOC and Cityscapes ship them), and RGB colour-coded PNGs through a palette that maps colours to labels.
+/// </summary>
+public static class LabelMapReader
+{
+    /// <summary>Reads <paramref name="png"/>; <paramref name="palette"/> maps colours to labels for RGB files.</summary>
+    /// <param name="png">The file.</param>
+    /// <param name="name">How to call the file in messages (e.g. <c>groundTruth</c>).</param>
+    /// <param name="palette">Colour of each label (index = label), for colour-coded files; null when none was given.</param>
+    /// <param name="maxPixels">Largest accepted image.</param>
+    /// <exception cref="EvaluationInputException">The file is not a PNG label map, or a colour is not in the palette.</exception>
+    public static LabelMap Read(ReadOnlyMemory<byte> png, string name, IReadOnlyList<Rgb24>? palette, long maxPixels)
+    {
+        ReadOnlySpan<byte> bytes = png.Span;
+        if (bytes.Length < 8 || !bytes[..8].SequenceEqual(PngSignature))
+        {
+            throw new EvaluationInputException($"{name} is not a PNG file: label maps must be PNG (greyscale 8/16-bit, palette, or RGB with a palette parameter).");
+        }
+
+        IImageInfo info;
+        try
+        {
+            using Stream stream = ImageDecoder.AsStream(png);
+            info = Image.Identify(stream) ?? throw new EvaluationInputException($"{name} is not a readable PNG.");
+        }
+        catch (Exception ex) when (ImageDecoder.IsDecodeFailure(ex))
+        {
+            throw new EvaluationInputException($"{name} is not a readable PNG: {ex.Message}");
+        }
+
+        if ((long)info.Width * info.Height > maxPixels)
+        {
+            throw new EvaluationInputException($"{name} is {info.Width}×{info.Height}, more than the limit of {maxPixels} pixels.");
+        }
+
+        PngMetadata metadata = info.Metadata.GetPngMetadata();
+        try
+        {
+            return metadata.ColorType switch
+            {
+                PngColorType.Grayscale or PngColorType.GrayscaleWithAlpha => ReadGrey(png, metadata.BitDepth ?? PngBitDepth.Bit8),
+                PngColorType.Palette => ReadByColour(png, name, ReadPlte(bytes, name), "its own palette (PLTE)"),
+                _ => palette is { Count: > 0 }
+                    ? ReadByColour(png, name, palette, "the palette parameter")
+                    : throw new EvaluationInputException(
+                        $"{name} is a colour PNG: give the palette parameter (comma-separated #rrggbb, one per label in order, or 'voc') to map its colours to labels, or send a greyscale PNG of label indices."),
+            };
+        }
+        catch (Exception ex) when (ImageDecoder.IsDecodeFailure(ex))
+        {
+            throw new EvaluationInputException($"{name} could not be decoded: {ex.Message}");
+        }
+    }
+
+    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    private static LabelMap ReadGrey(ReadOnlyMemory<byte> png, PngBitDepth bitDepth)
+    {
+        if (bitDepth == PngBitDepth.Bit16)
+        {
+            using Image<L16> image16 = Image.Load<L16>(ImageDecoder.AsStream(png));
+            var map16 = new LabelMap(image16.Width, image16.Height);
+            image16.ProcessPixelRows(rows =>
+            {
+                for (int y = 0; y < rows.Height; y++)
+                {
+                    Span<L16> source = rows.GetRowSpan(y);
+                    Span<int> destination = map16.Row(y);
+                    for (int x = 0; x < source.Length; x++)
+                    {
+                        destination[x] = source[x].PackedValue;
+                    }
+                }
+            });
+            return map16;
+        }
+
+        // Below 8 bits ImageSharp scales samples to 0–255 (1-bit: 0 and 255); undo it to get the stored values back.
+        int bits = bitDepth switch { PngBitDepth.Bit1 => 1, PngBitDepth.Bit2 => 2, PngBitDepth.Bit4 => 4, _ => 8 };
+        int step = 255 / ((1 << bits) - 1);
+        using Image<L8> image = Image.Load<L8>(ImageDecoder.AsStream(png));
+        var map = new LabelMap(image.Width, image.Height);
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height; y++)
+            {
+                Span<L8> source = rows.GetRowSpan(y);
+                Span<int> destination = map.Row(y);
+                for (int x = 0; x < source.Length; x++)
+                {
+                    destination[x] = source[x].PackedValue / step;
+                }
+            }
+        });
+        return map;
+    }
+
+    private static LabelMap ReadByColour(ReadOnlyMemory<byte> png, string name, IReadOnlyList<Rgb24> palette, string paletteSource)
+    {
+        var labelOf = new Dictionary<Rgb24, int>(palette.Count);
+        for (int i = 0; i < palette.Count; i++)
+        {
+            // The first label of a colour wins (PNG palettes may repeat unused entries, often black).
+            labelOf.TryAdd(palette[i], i);
+        }
+
+        using Image<Rgb24> image = Image.Load<Rgb24>(ImageDecoder.AsStream(png));
+        var map = new LabelMap(image.Width, image.Height);
+        string? unknown = null;
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height && unknown is null; y++)
+            {
+                Span<Rgb24> source = rows.GetRowSpan(y);
+                Span<int> destination = map.Row(y);
+                Rgb24 last = default;
+                int lastLabel = -1;
+                for (int x = 0; x < source.Length; x++)
+                {
+                    Rgb24 colour = source[x];
+                    if (lastLabel < 0 || !colour.Equals(last))
+                    {
+                        if (!labelOf.TryGetValue(colour, out lastLabel))
+                        {
+                            unknown = $"{name} has colour #{colour.R:x2}{colour.G:x2}{colour.B:x2} at pixel ({x}, {y}), which is not in {paletteSource}.";
+                            break;
+                        }
+
+                        last = colour;
+                    }
+
+                    destination[x] = lastLabel;
+                }
+            }
+        });
+
+        if (unknown is not null)
+        {
+            map.Dispose();
+            throw new EvaluationInputException(unknown);
+        }
+
+        return map;
+    }
+
+    /// <summary>The palette of a palette PNG, read from its PLTE chunk.</summary>
+    private static Rgb24[] ReadPlte(ReadOnlySpan<byte> png, string name)
+    {
+        int offset = 8;
+        while (offset + 12 <= png.Length)
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(png[offset..]);
+            ReadOnlySpan<byte> type = png.Slice(offset + 4, 4);
+            if (length < 0 || offset + 12 + length > png.Length)
+            {
+                break;
+            }
+
+            if (type.SequenceEqual("PLTE"u8))
+            {
+                ReadOnlySpan<byte> data = png.Slice(offset + 8, length);
+                var palette = new Rgb24[length / 3];
+                for (int i = 0; i < palette.Length; i++)
+                {
+                    palette[i] = new Rgb24(data[3 * i], data[(3 * i) + 1], data[(3 * i) + 2]);
+                }
+
+                return palette;
+            }
+
+            if (type.SequenceEqual("IDAT"u8))
+            {
+                break;
+            }
+
+            offset += 12 + length;
+        }
+
+        throw new EvaluationInputException($"{name} is a palette PNG without a readable PLTE chunk.");
+    }
+}
