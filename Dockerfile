@@ -18,7 +18,10 @@ WORKDIR /app
 COPY --from=build /app ./
 COPY models/ /app/models/
 ENV ASPNETCORE_URLS=http://+:8080 \
-    Inference__ModelsDirectory=/app/models
+    Inference__ModelsDirectory=/app/models \
+    Evaluation__DatabasePath=/data/evaluations.db
+RUN mkdir -p /data && chown $APP_UID /data
+VOLUME /data
 EXPOSE 8080
 USER $APP_UID
 ENTRYPOINT ["dotnet", "SegServe.Api.dll"]
@@ -37,6 +40,8 @@ COPY --from=build /app ./
 COPY models/ /app/models/
 ENV ASPNETCORE_URLS=http://+:8080 \
     Inference__ModelsDirectory=/app/models \
-    Inference__ExecutionProvider=Auto
+    Inference__ExecutionProvider=Auto \
+    Evaluation__DatabasePath=/data/evaluations.db
+VOLUME /data
 EXPOSE 8080
 ENTRYPOINT ["dotnet", "SegServe.Api.dll"]

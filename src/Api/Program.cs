@@ -8,5 +8,6 @@ WebApplication app = builder.Build();
 app.UseSegServe();
 app.MapModelsApi();
 app.MapSegmentationApi();
+app.MapEvaluationApi();
 app.MapHealthApi();
 app.Run();

@@ -342,26 +342,14 @@ public static class SegmentationEndpoints
         SegmentationServices services,
         CancellationToken cancellationToken)
     {
-        if (!services.Repository.TryGet(name, out SegmentationModel model))
+        ProblemHttpResult? problem = CheckReady(name, request, services.Repository, out SegmentationModel model);
+        if (problem is not null)
         {
-            return (null, ProblemResults.ModelNotFound(name));
-        }
-
-        if (model.Status != ModelStatus.Ready)
-        {
-            if (model.Status == ModelStatus.Loading)
-            {
-                request.HttpContext.Response.Headers.RetryAfter = "5";
-            }
-
-            string detail = model.Status == ModelStatus.Failed
-                ? $"Model '{name}' failed to load: {model.FailureReason}"
-                : $"Model '{name}' is still loading.";
-            return (null, ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, "Model unavailable", detail, ProblemTypes.ModelUnavailable));
+            return (null, problem);
         }
 
         InferenceOptions inference = services.Options.Value;
-        if (!TryReadDeadline(request, inference.Queue, services.Time, out DateTimeOffset deadline, out ProblemHttpResult? problem))
+        if (!TryReadDeadline(request, inference.Queue, services.Time, out DateTimeOffset deadline, out problem))
         {
             return (null, problem);
         }
@@ -372,40 +360,75 @@ public static class SegmentationEndpoints
             return (null, problem);
         }
 
-        options = options with { Deadline = deadline };
-
         using (upload)
         {
-            try
-            {
-                SemanticSegmentation result = await services.Pipeline.SegmentAsync(model, upload.Content, options, cancellationToken).ConfigureAwait(false);
-                return (result, null);
-            }
-            catch (ImageRejectedException ex)
-            {
-                return (null, ProblemResults.FromImageRejection(ex));
-            }
-            catch (ModelOutputException ex)
-            {
-                return (null, ModelFault(name, ex.Message));
-            }
-            catch (QueueFullException ex)
-            {
-                request.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(ex.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-                return (null, ProblemResults.Create(StatusCodes.Status429TooManyRequests, "Queue full", ex.Message, ProblemTypes.QueueFull));
-            }
-            catch (DeadlineExceededException ex)
-            {
-                return (null, ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, "Deadline exceeded", ex.Message, ProblemTypes.DeadlineExceeded));
-            }
-            catch (QueueStoppedException ex)
-            {
-                return (null, ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, "Model unavailable", ex.Message, ProblemTypes.ModelUnavailable));
-            }
-            catch (BatchFailedException ex)
-            {
-                return (null, ModelFault(name, ex.Message));
-            }
+            return await SegmentUploadAsync(model, upload.Content, options with { Deadline = deadline }, services, request, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The model by name if it is ready to serve; otherwise the problem (404, or 503 with the reason).</summary>
+    internal static ProblemHttpResult? CheckReady(string name, HttpRequest request, ModelRepository repository, out SegmentationModel model)
+    {
+        if (!repository.TryGet(name, out model))
+        {
+            return ProblemResults.ModelNotFound(name);
+        }
+
+        if (model.Status == ModelStatus.Ready)
+        {
+            return null;
+        }
+
+        if (model.Status == ModelStatus.Loading)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = "5";
+        }
+
+        string detail = model.Status == ModelStatus.Failed
+            ? $"Model '{name}' failed to load: {model.FailureReason}"
+            : $"Model '{name}' is still loading.";
+        return ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, "Model unavailable", detail, ProblemTypes.ModelUnavailable);
+    }
+
+    /// <summary>Runs an uploaded image through the pipeline, turning every failure into the problem that names it.</summary>
+    internal static async Task<(SemanticSegmentation?, ProblemHttpResult?)> SegmentUploadAsync(
+        SegmentationModel model,
+        ReadOnlyMemory<byte> content,
+        SegmentOptions options,
+        SegmentationServices services,
+        HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        string name = model.Name;
+        try
+        {
+            SemanticSegmentation result = await services.Pipeline.SegmentAsync(model, content, options, cancellationToken).ConfigureAwait(false);
+            return (result, null);
+        }
+        catch (ImageRejectedException ex)
+        {
+            return (null, ProblemResults.FromImageRejection(ex));
+        }
+        catch (ModelOutputException ex)
+        {
+            return (null, ModelFault(name, ex.Message));
+        }
+        catch (QueueFullException ex)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(ex.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return (null, ProblemResults.Create(StatusCodes.Status429TooManyRequests, "Queue full", ex.Message, ProblemTypes.QueueFull));
+        }
+        catch (DeadlineExceededException ex)
+        {
+            return (null, ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, "Deadline exceeded", ex.Message, ProblemTypes.DeadlineExceeded));
+        }
+        catch (QueueStoppedException ex)
+        {
+            return (null, ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, "Model unavailable", ex.Message, ProblemTypes.ModelUnavailable));
+        }
+        catch (BatchFailedException ex)
+        {
+            return (null, ModelFault(name, ex.Message));
         }
     }
 
@@ -413,7 +436,7 @@ public static class SegmentationEndpoints
     /// The request's deadline: the configured default from now, shortened (never lengthened) by a
     /// <c>Request-Timeout-Ms</c> header.
     /// </summary>
-    private static bool TryReadDeadline(HttpRequest request, QueueOptions queue, TimeProvider time, out DateTimeOffset deadline, out ProblemHttpResult? problem)
+    internal static bool TryReadDeadline(HttpRequest request, QueueOptions queue, TimeProvider time, out DateTimeOffset deadline, out ProblemHttpResult? problem)
     {
         problem = null;
         double timeoutMs = queue.DefaultTimeoutMs;

@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using SegServe.Api.Evaluations;
 using SegServe.Inference;
 using SegServe.Inference.Imaging;
 using SegServe.Inference.Models;
@@ -36,6 +37,12 @@ public static class HostingExtensions
             sp.GetRequiredService<InferenceMetrics>()));
         services.AddSingleton(sp => new ImageDecoder(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.Images));
         services.AddSingleton<SegmentationPipeline>();
+
+        services.AddOptions<EvaluationOptions>()
+            .BindConfiguration(EvaluationOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<EvaluationStore>();
         services.AddHostedService<ModelLoader>();
 
         // The upload limit is enforced while streaming the multipart body; Kestrel's cap only needs to leave it room.

@@ -19,4 +19,6 @@ public static class ProblemTypes
     public const string ModelFault = Base + "model-fault";
     public const string QueueFull = Base + "queue-full";
     public const string DeadlineExceeded = Base + "deadline-exceeded";
+    public const string CannotScore = Base + "cannot-score";
+    public const string RunNotFound = Base + "evaluation-run-not-found";
 }

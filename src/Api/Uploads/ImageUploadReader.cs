@@ -107,6 +107,86 @@ public static class ImageUploadReader
         return (null, MissingImage($"The multipart body has no part named '{FieldName}'."));
     }
 
+    /// <summary>
+    /// Reads the file parts named in <paramref name="fields"/> (each at most <paramref name="maxBytesPerFile"/>),
+    /// ignoring other parts; returns what was found, or the problem that stopped the reading.
+    /// </summary>
+    public static async Task<(Dictionary<string, ImageUpload>? Files, ProblemHttpResult? Problem)> ReadFilesAsync(
+        HttpRequest request,
+        IReadOnlyCollection<string> fields,
+        long maxBytesPerFile,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(fields);
+        string expected = string.Join(", ", fields);
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out MediaTypeHeaderValue? contentType)
+            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, ProblemResults.Create(
+                StatusCodes.Status415UnsupportedMediaType,
+                "Unsupported media type",
+                $"Send multipart/form-data with the file fields {expected} (got Content-Type '{request.ContentType ?? "none"}').",
+                ProblemTypes.UnsupportedMediaType));
+        }
+
+        string boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).Value ?? "";
+        if (boundary.Length == 0)
+        {
+            return (null, MissingImage("The multipart Content-Type has no boundary."));
+        }
+
+        long bodyLimit = (maxBytesPerFile * fields.Count) + FramingAllowance;
+        var files = new Dictionary<string, ImageUpload>(StringComparer.Ordinal);
+        var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = bodyLimit };
+        try
+        {
+            MultipartSection? section;
+            while ((section = await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false)) is not null)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out ContentDispositionHeaderValue? disposition))
+                {
+                    continue;
+                }
+
+                string? name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+                if (name is null || !fields.Contains(name) || files.ContainsKey(name))
+                {
+                    continue;
+                }
+
+                string? fileName = HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+                (ImageUpload? upload, ProblemHttpResult? problem) = await ReadSectionAsync(section.Body, fileName, maxBytesPerFile, cancellationToken).ConfigureAwait(false);
+                if (upload is null)
+                {
+                    Dispose(files);
+                    return (null, problem);
+                }
+
+                files[name] = upload;
+            }
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or InvalidDataException or IOException)
+        {
+            Dispose(files);
+            bool tooLarge = ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                || (ex is InvalidDataException && ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase));
+            return tooLarge
+                ? (null, TooLarge($"The upload exceeds the limit of {maxBytesPerFile} bytes per file."))
+                : (null, MissingImage($"The multipart body could not be read: {ex.Message}"));
+        }
+
+        return (files, null);
+    }
+
+    private static void Dispose(Dictionary<string, ImageUpload> files)
+    {
+        foreach (ImageUpload upload in files.Values)
+        {
+            upload.Dispose();
+        }
+    }
+
     private static async Task<(ImageUpload?, ProblemHttpResult?)> ReadSectionAsync(Stream body, string? fileName, long maxBytes, CancellationToken cancellationToken)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);

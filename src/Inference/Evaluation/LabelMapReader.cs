@@ -23,18 +23,18 @@ public static class LabelMapReader
         ReadOnlySpan<byte> bytes = png.Span;
         if (bytes.Length < 8 || !bytes[..8].SequenceEqual(PngSignature))
         {
-            throw new EvaluationInputException($"{name} is not a PNG file: label maps must be PNG (greyscale 8/16-bit, palette, or RGB with a palette parameter).");
+            throw new EvaluationInputException($"{name} is not a PNG file: label maps must be PNG (greyscale 8/16-bit, palette, or RGB with a palette parameter).", unreadable: true);
         }
 
         IImageInfo info;
         try
         {
             using Stream stream = ImageDecoder.AsStream(png);
-            info = Image.Identify(stream) ?? throw new EvaluationInputException($"{name} is not a readable PNG.");
+            info = Image.Identify(stream) ?? throw new EvaluationInputException($"{name} is not a readable PNG.", unreadable: true);
         }
         catch (Exception ex) when (ImageDecoder.IsDecodeFailure(ex))
         {
-            throw new EvaluationInputException($"{name} is not a readable PNG: {ex.Message}");
+            throw new EvaluationInputException($"{name} is not a readable PNG: {ex.Message}", unreadable: true);
         }
 
         if ((long)info.Width * info.Height > maxPixels)
@@ -57,7 +57,7 @@ public static class LabelMapReader
         }
         catch (Exception ex) when (ImageDecoder.IsDecodeFailure(ex))
         {
-            throw new EvaluationInputException($"{name} could not be decoded: {ex.Message}");
+            throw new EvaluationInputException($"{name} could not be decoded: {ex.Message}", unreadable: true);
         }
     }
 
@@ -185,6 +185,6 @@ public static class LabelMapReader
             offset += 12 + length;
         }
 
-        throw new EvaluationInputException($"{name} is a palette PNG without a readable PLTE chunk.");
+        throw new EvaluationInputException($"{name} is a palette PNG without a readable PLTE chunk.", unreadable: true);
     }
 }

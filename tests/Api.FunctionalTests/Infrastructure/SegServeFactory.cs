@@ -60,10 +60,14 @@ public class SegServeFactory : WebApplicationFactory<Program>
 
     public string ModelsDirectory => _models.FullName;
 
+    /// <summary>The evaluation runs' database, in the factory's temporary folder.</summary>
+    public string DatabasePath => Path.Combine(_models.FullName, "evaluations.db");
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Inference:ModelsDirectory", _models.FullName);
         builder.UseSetting("Inference:ExecutionProvider", "Cpu");
+        builder.UseSetting("Evaluation:DatabasePath", DatabasePath);
         ConfigureSettings(builder);
     }
 
