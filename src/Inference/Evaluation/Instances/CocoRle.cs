@@ -1,0 +1,451 @@
+using System.Text;
+
+namespace SegServe.Inference.Evaluation.Instances;
+
+/// <summary>
+/// A binary mask as COCO run-length encoding, bit-compatible with pycocotools (<c>common/maskApi.c</c>): runs go down
+/// the columns (column-major), alternate 0-runs and 1-runs starting with 0s, and serialise to the compressed string
+/// form. Also the polygon rasteriser and union of pycocotools, so ground truth given as polygons has the same pixels.
+/// </summary>
+public sealed class CocoRle
+{
+    public CocoRle(int height, int width, uint[] counts)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(height);
+        ArgumentOutOfRangeException.ThrowIfNegative(width);
+        ArgumentNullException.ThrowIfNull(counts);
+        Height = height;
+        Width = width;
+        Counts = counts;
+    }
+
+    public int Height { get; }
+
+    public int Width { get; }
+
+    /// <summary>Alternating run lengths, 0s first.</summary>
+    public uint[] Counts { get; }
+
+    /// <summary>Pixels set: the sum of the odd-indexed runs.</summary>
+    public long Area
+    {
+        get
+        {
+            long area = 0;
+            for (int i = 1; i < Counts.Length; i += 2)
+            {
+                area += Counts[i];
+            }
+
+            return area;
+        }
+    }
+
+    /// <summary>Encodes a row-major mask (non-zero = set) of <paramref name="height"/>×<paramref name="width"/>.</summary>
+    public static CocoRle Encode(ReadOnlySpan<byte> mask, int height, int width)
+    {
+        if (mask.Length != height * width)
+        {
+            throw new ArgumentException($"The mask holds {mask.Length} values, not {height}×{width}.", nameof(mask));
+        }
+
+        var counts = new List<uint>();
+        bool current = false;
+        uint run = 0;
+        for (int x = 0; x < width; x++)
+        {
+            for (int y = 0; y < height; y++)
+            {
+                bool set = mask[(y * width) + x] != 0;
+                if (set != current)
+                {
+                    counts.Add(run);
+                    run = 0;
+                    current = set;
+                }
+
+                run++;
+            }
+        }
+
+        counts.Add(run);
+        return new CocoRle(height, width, [.. counts]);
+    }
+
+    /// <summary>Decodes into a row-major mask (1 = set).</summary>
+    public byte[] Decode()
+    {
+        byte[] mask = new byte[Height * Width];
+        long position = 0;
+        bool value = false;
+        foreach (uint count in Counts)
+        {
+            if (value)
+            {
+                for (long p = position; p < position + count; p++)
+                {
+                    long x = p / Height;
+                    long y = p % Height;
+                    mask[(y * Width) + x] = 1;
+                }
+            }
+
+            position += count;
+            value = !value;
+        }
+
+        return mask;
+    }
+
+    /// <summary>The compressed string form of the counts (pycocotools <c>rleToString</c>).</summary>
+    public string ToCompressedString()
+    {
+        var text = new StringBuilder(Counts.Length * 2);
+        for (int i = 0; i < Counts.Length; i++)
+        {
+            long x = Counts[i];
+            if (i > 2)
+            {
+                x -= Counts[i - 2];
+            }
+
+            bool more = true;
+            while (more)
+            {
+                long c = x & 0x1f;
+                x >>= 5;
+                more = (c & 0x10) != 0 ? x != -1 : x != 0;
+                if (more)
+                {
+                    c |= 0x20;
+                }
+
+                text.Append((char)(c + 48));
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Reads the compressed string form (pycocotools <c>rleFrString</c>).</summary>
+    /// <exception cref="FormatException">The string is not a valid encoding.</exception>
+    public static CocoRle FromCompressedString(string counts, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        var values = new List<uint>();
+        int p = 0;
+        while (p < counts.Length)
+        {
+            long x = 0;
+            int k = 0;
+            bool more = true;
+            while (more)
+            {
+                if (p >= counts.Length || k > 12)
+                {
+                    throw new FormatException("The RLE string ends in the middle of a count.");
+                }
+
+                int c = counts[p] - 48;
+                if (c is < 0 or > 0x3f)
+                {
+                    throw new FormatException($"'{counts[p]}' at {p} is not an RLE character.");
+                }
+
+                x |= (long)(c & 0x1f) << (5 * k);
+                more = (c & 0x20) != 0;
+                p++;
+                k++;
+                if (!more && (c & 0x10) != 0)
+                {
+                    x |= -1L << (5 * k);
+                }
+            }
+
+            if (values.Count > 2)
+            {
+                x += values[^2];
+            }
+
+            if (x is < 0 or > uint.MaxValue)
+            {
+                throw new FormatException("The RLE string decodes to a negative run.");
+            }
+
+            values.Add((uint)x);
+        }
+
+        return Checked(new CocoRle(height, width, [.. values]));
+    }
+
+    /// <summary>An uncompressed RLE (<c>counts</c> as a list of numbers).</summary>
+    public static CocoRle FromCounts(IReadOnlyList<long> counts, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        var values = new uint[counts.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = counts[i] is >= 0 and <= uint.MaxValue ? (uint)counts[i] : throw new FormatException($"RLE count {counts[i]} is out of range.");
+        }
+
+        return Checked(new CocoRle(height, width, values));
+    }
+
+    /// <summary>The union of polygons (each x0,y0,x1,y1,… in pixels), rasterised as pycocotools' <c>frPyObjects</c> + <c>merge</c>.</summary>
+    public static CocoRle FromPolygons(IReadOnlyList<IReadOnlyList<double>> polygons, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(polygons);
+        var parts = new List<CocoRle>(polygons.Count);
+        foreach (IReadOnlyList<double> polygon in polygons)
+        {
+            if (polygon.Count < 6 || polygon.Count % 2 != 0)
+            {
+                throw new FormatException($"A polygon needs at least 3 points as x,y pairs (got {polygon.Count} numbers).");
+            }
+
+            parts.Add(FromPolygon(polygon, height, width));
+        }
+
+        return Merge(parts, height, width);
+    }
+
+    /// <summary>Intersection over union of a detection and a ground truth (pycocotools <c>rleIou</c>); for crowd ground truth the denominator is the detection's area.</summary>
+    public static double Iou(CocoRle detection, CocoRle truth, bool crowd)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        ArgumentNullException.ThrowIfNull(truth);
+        if (detection.Height != truth.Height || detection.Width != truth.Width)
+        {
+            return -1;
+        }
+
+        long intersection = 0;
+        long union = 0;
+        uint[] a = detection.Counts;
+        uint[] b = truth.Counts;
+        if (a.Length == 0 || b.Length == 0)
+        {
+            return 0;
+        }
+
+        long ca = a[0];
+        long cb = b[0];
+        int ia = 1;
+        int ib = 1;
+        bool va = false;
+        bool vb = false;
+        long remaining = 1;
+        while (remaining > 0)
+        {
+            long c = Math.Min(ca, cb);
+            if (va || vb)
+            {
+                union += c;
+                if (va && vb)
+                {
+                    intersection += c;
+                }
+            }
+
+            remaining = 0;
+            ca -= c;
+            if (ca == 0 && ia < a.Length)
+            {
+                ca = a[ia++];
+                va = !va;
+            }
+
+            remaining += ca;
+            cb -= c;
+            if (cb == 0 && ib < b.Length)
+            {
+                cb = b[ib++];
+                vb = !vb;
+            }
+
+            remaining += cb;
+        }
+
+        if (intersection == 0)
+        {
+            return 0;
+        }
+
+        if (crowd)
+        {
+            union = detection.Area;
+        }
+
+        return (double)intersection / union;
+    }
+
+    private static CocoRle Checked(CocoRle rle)
+    {
+        long total = 0;
+        foreach (uint count in rle.Counts)
+        {
+            total += count;
+        }
+
+        return total == (long)rle.Height * rle.Width
+            ? rle
+            : throw new FormatException($"The RLE runs cover {total} pixels, not {rle.Height}×{rle.Width} = {(long)rle.Height * rle.Width}.");
+    }
+
+    /// <summary>pycocotools <c>rleFrPoly</c>: the polygon's boundary traced at 5× resolution, then the column crossings.</summary>
+    private static CocoRle FromPolygon(IReadOnlyList<double> xy, int h, int w)
+    {
+        const double Scale = 5;
+        int k = xy.Count / 2;
+        var x = new int[k + 1];
+        var y = new int[k + 1];
+        for (int j = 0; j < k; j++)
+        {
+            x[j] = (int)((Scale * xy[j * 2]) + .5);
+            y[j] = (int)((Scale * xy[(j * 2) + 1]) + .5);
+        }
+
+        x[k] = x[0];
+        y[k] = y[0];
+        var u = new List<int>();
+        var v = new List<int>();
+        for (int j = 0; j < k; j++)
+        {
+            int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
+            int dx = Math.Abs(xe - xs);
+            int dy = Math.Abs(ys - ye);
+            bool flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
+            if (flip)
+            {
+                (xs, xe) = (xe, xs);
+                (ys, ye) = (ye, ys);
+            }
+
+            double s = dx >= dy ? (double)(ye - ys) / dx : (double)(xe - xs) / dy;
+            if (dx >= dy)
+            {
+                for (int d = 0; d <= dx; d++)
+                {
+                    int t = flip ? dx - d : d;
+                    u.Add(t + xs);
+                    v.Add((int)(ys + (s * t) + .5));
+                }
+            }
+            else
+            {
+                for (int d = 0; d <= dy; d++)
+                {
+                    int t = flip ? dy - d : d;
+                    v.Add(t + ys);
+                    u.Add((int)(xs + (s * t) + .5));
+                }
+            }
+        }
+
+        var crossings = new List<uint>();
+        for (int j = 1; j < u.Count; j++)
+        {
+            if (u[j] == u[j - 1])
+            {
+                continue;
+            }
+
+            double xd = u[j] < u[j - 1] ? u[j] : u[j] - 1;
+            xd = ((xd + .5) / Scale) - .5;
+            if (Math.Floor(xd) != xd || xd < 0 || xd > w - 1)
+            {
+                continue;
+            }
+
+            double yd = v[j] < v[j - 1] ? v[j] : v[j - 1];
+            yd = ((yd + .5) / Scale) - .5;
+            yd = yd < 0 ? 0 : yd > h ? h : yd;
+            yd = Math.Ceiling(yd);
+            crossings.Add((uint)(((int)xd * h) + (int)yd));
+        }
+
+        crossings.Add((uint)(h * w));
+        crossings.Sort();
+        uint previous = 0;
+        for (int j = 0; j < crossings.Count; j++)
+        {
+            uint t = crossings[j];
+            crossings[j] -= previous;
+            previous = t;
+        }
+
+        var b = new List<uint> { crossings[0] };
+        int i = 1;
+        while (i < crossings.Count)
+        {
+            if (crossings[i] > 0)
+            {
+                b.Add(crossings[i++]);
+            }
+            else
+            {
+                i++;
+                if (i < crossings.Count)
+                {
+                    b[^1] += crossings[i++];
+                }
+            }
+        }
+
+        return new CocoRle(h, w, [.. b]);
+    }
+
+    /// <summary>pycocotools <c>rleMerge</c> with <c>intersect = 0</c>: the union.</summary>
+    private static CocoRle Merge(List<CocoRle> parts, int h, int w)
+    {
+        if (parts.Count == 0)
+        {
+            return new CocoRle(h, w, [(uint)(h * w)]);
+        }
+
+        uint[] counts = parts[0].Counts;
+        for (int n = 1; n < parts.Count; n++)
+        {
+            uint[] a = counts;
+            uint[] b = parts[n].Counts;
+            var merged = new List<uint>();
+            long ca = a[0], cb = b[0], cc = 0;
+            int ia = 1, ib = 1;
+            bool va = false, vb = false, value = false;
+            long remaining = 1;
+            while (remaining > 0)
+            {
+                long c = Math.Min(ca, cb);
+                cc += c;
+                remaining = 0;
+                ca -= c;
+                if (ca == 0 && ia < a.Length)
+                {
+                    ca = a[ia++];
+                    va = !va;
+                }
+
+                remaining += ca;
+                cb -= c;
+                if (cb == 0 && ib < b.Length)
+                {
+                    cb = b[ib++];
+                    vb = !vb;
+                }
+
+                remaining += cb;
+                bool previous = value;
+                value = va || vb;
+                if (value != previous || remaining == 0)
+                {
+                    merged.Add((uint)cc);
+                    cc = 0;
+                }
+            }
+
+            counts = [.. merged];
+        }
+
+        return new CocoRle(h, w, counts);
+    }
+}

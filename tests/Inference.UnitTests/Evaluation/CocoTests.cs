@@ -1,0 +1,240 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using SegServe.Inference.Evaluation.Instances;
+
+namespace SegServe.Inference.UnitTests.Evaluation;
+
+public sealed class CocoRleTests
+{
+    [Fact]
+    public void Encode_RunsGoDownTheColumns_HandWorked()
+    {
+        // h = 3, w = 2, row-major:  0 1 / 1 1 / 0 0. Column-major: 0,1,0 then 1,1,0 → runs 1,1,1,2,1.
+        byte[] mask = [0, 1, 1, 1, 0, 0];
+
+        CocoRle rle = CocoRle.Encode(mask, 3, 2);
+
+        Assert.Equal([1u, 1u, 1u, 2u, 1u], rle.Counts);
+        Assert.Equal(3, rle.Area);
+        // Counts from the fourth on are deltas against two back: 2 − 1 = 1, 1 − 1 = 0.
+        Assert.Equal("11110", rle.ToCompressedString());
+    }
+
+    [Theory]
+    [InlineData(new uint[] { 4 }, "4")]              // empty 2×2
+    [InlineData(new uint[] { 0, 4 }, "04")]          // full 2×2: starts with a zero-length 0-run
+    [InlineData(new uint[] { 3, 1 }, "31")]          // single pixel, last in column-major order
+    [InlineData(new uint[] { 40 }, "X1")]            // 40 = 8 + 1·32: low group 8 with the "more" bit, then 1
+    [InlineData(new uint[] { 0, 5, 0, 2 }, "050M")]  // 2 − 5 = −3: one group, sign-extended (29 + 48 = 'M')
+    public void CompressedString_HandWorked(uint[] counts, string expected)
+    {
+        long total = counts.Sum(c => (long)c);
+        var rle = new CocoRle(1, (int)total, counts);
+
+        Assert.Equal(expected, rle.ToCompressedString());
+        Assert.Equal(counts, CocoRle.FromCompressedString(expected, 1, (int)total).Counts);
+    }
+
+    [Property(MaxTest = 200)]
+    public Property EncodeDecode_RoundTrips_IncludingEmptyFullAndBorderMasks() =>
+        Prop.ForAll(
+            (from h in Gen.Choose(1, 30)
+             from w in Gen.Choose(1, 30)
+             from kind in Gen.Choose(0, 4)
+             from seed in Gen.Choose(0, int.MaxValue)
+             select (h, w, kind, seed)).ToArbitrary(),
+            c =>
+            {
+                var random = new Random(c.seed);
+                byte[] mask = new byte[c.h * c.w];
+                for (int i = 0; i < mask.Length; i++)
+                {
+                    int x = i % c.w, y = i / c.w;
+                    mask[i] = c.kind switch
+                    {
+                        0 => 0,                                                         // empty
+                        1 => 1,                                                         // full
+                        2 => (byte)(i == random.Next(mask.Length) ? 1 : 0),             // at most one pixel
+                        3 => (byte)(x == 0 || y == 0 || x == c.w - 1 || y == c.h - 1 ? 1 : 0), // touches every border
+                        _ => (byte)random.Next(2),
+                    };
+                }
+
+                CocoRle rle = CocoRle.Encode(mask, c.h, c.w);
+                CocoRle parsed = CocoRle.FromCompressedString(rle.ToCompressedString(), c.h, c.w);
+
+                Assert.Equal(mask, parsed.Decode());
+                Assert.Equal(mask.Count(v => v != 0), parsed.Area);
+            });
+
+    [Fact]
+    public void Polygon_Square_RasterisesAsPycocotools()
+    {
+        // [0,0, 4,0, 4,4, 0,4] on a 6×6 image: pycocotools' rasteriser covers columns 0–3, rows 0–3.
+        CocoRle rle = CocoRle.FromPolygons([[0, 0, 4, 0, 4, 4, 0, 4]], 6, 6);
+
+        Assert.Equal([0u, 4u, 2u, 4u, 2u, 4u, 2u, 4u, 14u], rle.Counts);
+        Assert.Equal(16, rle.Area);
+    }
+
+    [Fact]
+    public void Polygons_AreMergedAsAUnion()
+    {
+        CocoRle rle = CocoRle.FromPolygons([[0, 0, 2, 0, 2, 2, 0, 2], [1, 1, 3, 1, 3, 3, 1, 3]], 4, 4);
+
+        // Two 2×2 squares overlapping in one pixel: 4 + 4 − 1.
+        Assert.Equal(7, rle.Area);
+    }
+
+    [Fact]
+    public void Iou_OfOverlappingMasks_AndCrowdUsesTheDetectionArea()
+    {
+        CocoRle a = Box(10, 10, 0, 0, 4, 4);   // 16 px
+        CocoRle b = Box(10, 10, 2, 0, 6, 4);   // 16 px, 8 in common
+
+        Assert.Equal(8.0 / 24, CocoRle.Iou(a, b, crowd: false), 12);
+        Assert.Equal(8.0 / 16, CocoRle.Iou(a, b, crowd: true), 12);
+        Assert.Equal(0, CocoRle.Iou(a, Box(10, 10, 6, 6, 8, 8), crowd: false));
+        Assert.Equal(-1, CocoRle.Iou(a, Box(9, 10, 0, 0, 4, 4), crowd: false));
+    }
+
+    [Fact]
+    public void BadStrings_AreRejected()
+    {
+        Assert.Throws<FormatException>(() => CocoRle.FromCompressedString("4", 2, 3));    // covers 4 of 6 pixels
+        Assert.Throws<FormatException>(() => CocoRle.FromCompressedString("X", 1, 40));   // ends mid-count
+        Assert.Throws<FormatException>(() => CocoRle.FromCompressedString("~", 1, 1));    // not an RLE character
+    }
+
+    internal static CocoRle Box(int h, int w, int x1, int y1, int x2, int y2)
+    {
+        byte[] mask = new byte[h * w];
+        for (int y = y1; y < y2; y++)
+        {
+            for (int x = x1; x < x2; x++)
+            {
+                mask[(y * w) + x] = 1;
+            }
+        }
+
+        return CocoRle.Encode(mask, h, w);
+    }
+}
+
+public sealed class CocoEvaluatorTests
+{
+    private static readonly long[] s_image = [1];
+    private static readonly long[] s_category = [1];
+
+    // COCOeval divides by tp + fp + spacing(1): a perfect score comes out as 1 − 1e-16, as pycocotools prints it.
+    private static GroundTruthInstance Truth(long id, CocoRle mask, bool crowd = false) => new(id, 1, 1, mask, mask.Area, crowd);
+
+    private static DetectedInstance Detection(CocoRle mask, double score) => new(1, 1, mask, score);
+
+    private static CocoRle Box(int x1, int y1, int x2, int y2) => CocoRleTests.Box(200, 200, x1, y1, x2, y2);
+
+    [Fact]
+    public void Perfect_IsOne()
+    {
+        CocoScores scores = CocoEvaluator.Evaluate(
+            [Truth(1, Box(0, 0, 10, 10)), Truth(2, Box(50, 50, 150, 150))],
+            [Detection(Box(0, 0, 10, 10), 0.9), Detection(Box(50, 50, 150, 150), 0.8)],
+            s_image,
+            s_category);
+
+        Assert.Equal(1.0, scores.Ap!.Value, 12);
+        Assert.Equal(1.0, scores.Ar100!.Value, 12);
+        Assert.Equal(1.0, scores.ApSmall!.Value, 12);   // 100 px < 32²
+        Assert.Equal(1.0, scores.ApLarge!.Value, 12);   // 10 000 px > 96²
+        Assert.Null(scores.ApMedium);        // no ground truth of medium size
+        Assert.Equal(1.0, scores.ApByCategory[1]!.Value, 12);
+    }
+
+    [Fact]
+    public void Shifted_MatchesOnlyTheLowerThresholds()
+    {
+        // 10×10 against 10×10 shifted by 2: 80 in common, 120 in the union → IoU 0.667: matched at .50–.65 (4 of 10).
+        CocoScores scores = CocoEvaluator.Evaluate([Truth(1, Box(0, 0, 10, 10))], [Detection(Box(2, 0, 12, 10), 0.9)], s_image, s_category);
+
+        Assert.Equal(0.4, scores.Ap!.Value, 12);
+        Assert.Equal(1.0, scores.Ap50!.Value, 12);
+        Assert.Equal(0.0, scores.Ap75!.Value, 12);
+        Assert.Equal(0.4, scores.Ar100!.Value, 12);
+    }
+
+    [Fact]
+    public void Missed_HalvesTheRecall()
+    {
+        // One of two found: precision 1 up to recall 0.5, i.e. at 51 of the 101 recall thresholds.
+        CocoScores scores = CocoEvaluator.Evaluate(
+            [Truth(1, Box(0, 0, 10, 10)), Truth(2, Box(20, 20, 30, 30))],
+            [Detection(Box(0, 0, 10, 10), 0.9)],
+            s_image,
+            s_category);
+
+        Assert.Equal(51.0 / 101, scores.Ap!.Value, 12);
+        Assert.Equal(0.5, scores.Ar100!.Value, 12);
+    }
+
+    [Theory]
+    [InlineData(0.8, 1.0)]   // the extra detection comes after full recall: no cost
+    [InlineData(0.95, 0.5)]  // before it: precision 1/2 at every recall threshold
+    public void Extra_CostsOnlyWhenItOutranksTheMatch(double extraScore, double expected)
+    {
+        CocoScores scores = CocoEvaluator.Evaluate(
+            [Truth(1, Box(0, 0, 10, 10))],
+            [Detection(Box(0, 0, 10, 10), 0.9), Detection(Box(100, 100, 110, 110), extraScore)],
+            s_image,
+            s_category);
+
+        Assert.Equal(expected, scores.Ap!.Value, 12);
+        Assert.Equal(1.0, scores.Ar100!.Value, 12);
+    }
+
+    [Fact]
+    public void Crowd_DetectionsOnItAreIgnored()
+    {
+        // A detection inside the crowd region (IoU by detection area = 1) outranks the true match but costs nothing.
+        CocoScores scores = CocoEvaluator.Evaluate(
+            [Truth(1, Box(0, 0, 10, 10)), Truth(2, Box(100, 100, 200, 200), crowd: true)],
+            [Detection(Box(0, 0, 10, 10), 0.9), Detection(Box(120, 120, 140, 140), 0.95)],
+            s_image,
+            s_category);
+
+        Assert.Equal(1.0, scores.Ap!.Value, 12);
+        Assert.Equal(1.0, scores.Ar100!.Value, 12);
+    }
+
+    [Fact]
+    public void CategoryWithoutTruth_IsLeftOutOfTheMeans()
+    {
+        CocoScores scores = CocoEvaluator.Evaluate(
+            [Truth(1, Box(0, 0, 10, 10))],
+            [Detection(Box(0, 0, 10, 10), 0.9), new DetectedInstance(1, 2, Box(50, 50, 60, 60), 0.9)],
+            s_image,
+            [1, 2]);
+
+        Assert.Equal(1.0, scores.Ap!.Value, 12);
+        Assert.Null(scores.ApByCategory[2]);
+    }
+
+    [Fact]
+    public void MaxDets_LimitsDetectionsPerImage()
+    {
+        // Ten objects found, the best-scored first: AR@1 sees one of ten.
+        var truth = new List<GroundTruthInstance>();
+        var detections = new List<DetectedInstance>();
+        for (int i = 0; i < 10; i++)
+        {
+            truth.Add(Truth(i + 1, Box(i * 15, 0, (i * 15) + 10, 10)));
+            detections.Add(Detection(Box(i * 15, 0, (i * 15) + 10, 10), 1.0 - (i * 0.01)));
+        }
+
+        CocoScores scores = CocoEvaluator.Evaluate(truth, detections, s_image, s_category);
+
+        Assert.Equal(0.1, scores.Ar1!.Value, 12);
+        Assert.Equal(1.0, scores.Ar10!.Value, 12);
+        Assert.Equal(1.0, scores.Ap!.Value, 12);
+    }
+}
