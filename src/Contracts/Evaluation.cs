@@ -108,3 +108,48 @@ public sealed record SampleSummary(string Name, long Pixels, double? PixelAccura
 /// <param name="Added">Each sample added by this request.</param>
 /// <param name="SampleCount">Samples in the run now.</param>
 public sealed record SamplesAddedResponse(string RunId, IReadOnlyList<SampleSummary> Added, int SampleCount);
+
+/// <summary>
+/// COCO mask AP, exactly as pycocotools' COCOeval(iouType="segm"): IoU thresholds 0.50:0.05:0.95, 101-point interpolated
+/// precision, at most 100 detections per image, area ranges small (&lt; 32²), medium, large (&gt; 96²); crowd regions
+/// match any number of detections, which are then ignored. Null where COCOeval prints −1 (no ground truth in that setting).
+/// </summary>
+/// <param name="Ap">AP averaged over IoU 0.50:0.95 (the COCO headline number).</param>
+/// <param name="Ap50">AP at IoU 0.50.</param>
+/// <param name="Ap75">AP at IoU 0.75.</param>
+/// <param name="ApSmall">AP of small objects.</param>
+/// <param name="ApMedium">AP of medium objects.</param>
+/// <param name="ApLarge">AP of large objects.</param>
+/// <param name="Ar1">Recall with 1 detection per image.</param>
+/// <param name="Ar10">Recall with 10 detections per image.</param>
+/// <param name="Ar100">Recall with 100 detections per image.</param>
+/// <param name="ArSmall">Recall of small objects.</param>
+/// <param name="ArMedium">Recall of medium objects.</param>
+/// <param name="ArLarge">Recall of large objects.</param>
+/// <param name="Categories">AP per category.</param>
+/// <param name="Images">Images scored.</param>
+/// <param name="GroundTruthInstances">Ground-truth instances (crowd regions included).</param>
+/// <param name="Detections">Detections scored.</param>
+public sealed record InstanceScoresResponse(
+    double? Ap,
+    double? Ap50,
+    double? Ap75,
+    double? ApSmall,
+    double? ApMedium,
+    double? ApLarge,
+    double? Ar1,
+    double? Ar10,
+    double? Ar100,
+    double? ArSmall,
+    double? ArMedium,
+    double? ArLarge,
+    IReadOnlyList<CategoryScoresResponse> Categories,
+    int Images,
+    int GroundTruthInstances,
+    int Detections);
+
+/// <summary>AP of one category.</summary>
+/// <param name="Id">Category id.</param>
+/// <param name="Name">Category name, when the ground truth gives it.</param>
+/// <param name="Ap">AP over IoU 0.50:0.95; null without ground truth of this category.</param>
+public sealed record CategoryScoresResponse(long Id, string? Name, double? Ap);

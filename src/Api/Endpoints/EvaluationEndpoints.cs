@@ -7,7 +7,9 @@ using SegServe.Api.Problems;
 using SegServe.Api.Uploads;
 using SegServe.Contracts;
 using SegServe.Inference.Decoding;
+using SegServe.Inference;
 using SegServe.Inference.Evaluation;
+using SegServe.Inference.Evaluation.Instances;
 using SegServe.Inference.Models;
 using SegServe.Inference.Pipeline;
 using SegServe.Inference.Rendering;
@@ -28,6 +30,7 @@ public static class EvaluationEndpoints
 
     private static readonly string[] s_pairFields = ["prediction", "image", "groundTruth"];
     private static readonly string[] s_sampleFields = ["prediction", "image", "groundTruth", "archive"];
+    private static readonly string[] s_instanceFields = ["predictions", "groundTruth", "classMap"];
 
     public static IEndpointRouteBuilder MapEvaluationApi(this IEndpointRouteBuilder app)
     {
@@ -47,6 +50,23 @@ public static class EvaluationEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        app.MapPost("/v1/evaluate/instances", EvaluateInstances)
+            .WithTags("Evaluation")
+            .WithName("EvaluateInstances")
+            .WithSummary("Score predicted instances against ground truth (COCO mask AP)")
+            .WithDescription("Multipart: `predictions` — COCO results JSON ([{image_id, category_id, segmentation: RLE, score}]) or this service's instance response "
+                + "({\"instances\": [{classId, score, mask: RLE}]}, scored as image `imageId`) — and `groundTruth` — COCO annotations JSON (polygons, compressed or "
+                + "uncompressed RLE, iscrowd, area) or a 16-bit instance-id PNG (0 = none) with `classMap`, a PNG of class indices (each instance takes the class most of "
+                + "its pixels have). Returns AP, AP50, AP75, AP small/medium/large, AR@1/10/100, AR small/medium/large and AP per category, exactly as pycocotools' "
+                + "COCOeval(iouType=\"segm\"): IoU thresholds 0.50:0.05:0.95, 101-point interpolation, maxDets 100, crowd regions matchable many times with their "
+                + "detections ignored; null where COCOeval reports −1.")
+            .Accepts<InstanceEvaluationForm>("multipart/form-data")
+            .Produces<InstanceScoresResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
         RouteGroupBuilder runs = app.MapGroup("/v1/evaluations").WithTags("Evaluation");
         runs.MapPost("/", CreateRun)
@@ -121,6 +141,84 @@ public static class EvaluationEndpoints
             var sums = new SemanticAccumulator(settings!.NumClasses);
             problem = await ScorePairAsync(files.GetValueOrDefault("prediction"), files.GetValueOrDefault("image"), files.GetValueOrDefault("groundTruth"), "", settings, sums, services, request, cancellationToken).ConfigureAwait(false);
             return problem ?? (Results<Ok<SemanticScoresResponse>, ProblemHttpResult>)TypedResults.Ok(ToContract(SemanticScores.From(sums), sums, settings));
+        }
+        finally
+        {
+            foreach (ImageUpload upload in files.Values)
+            {
+                upload.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Scores instances (COCO mask AP).</summary>
+    /// <param name="imageId">Image id of a service-format prediction, and of a PNG ground truth (default 1).</param>
+    /// <param name="request">The HTTP request.</param>
+    /// <param name="options">Engine options (limits).</param>
+    /// <param name="cancellationToken">Request abort.</param>
+    public static async Task<Results<Ok<InstanceScoresResponse>, ProblemHttpResult>> EvaluateInstances(
+        string? imageId,
+        HttpRequest request,
+        IOptions<InferenceOptions> options,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(options);
+        long image = 1;
+        if (!string.IsNullOrEmpty(imageId) && !long.TryParse(imageId, NumberStyles.Integer, CultureInfo.InvariantCulture, out image))
+        {
+            return ProblemResults.InvalidParameter("imageId", $"imageId must be a whole number (got '{imageId}').");
+        }
+
+        (Dictionary<string, ImageUpload>? files, ProblemHttpResult? problem) = await ImageUploadReader.ReadFilesAsync(request, s_instanceFields, options.Value.Images.MaxBytes, cancellationToken).ConfigureAwait(false);
+        if (files is null)
+        {
+            return problem!;
+        }
+
+        try
+        {
+            if (!files.TryGetValue("predictions", out ImageUpload? predictions) || !files.TryGetValue("groundTruth", out ImageUpload? truthFile))
+            {
+                return ProblemResults.Create(StatusCodes.Status400BadRequest, "Missing file", "Send 'predictions' (JSON) and 'groundTruth' (COCO JSON, or an instance-id PNG with 'classMap').", ProblemTypes.MissingImage);
+            }
+
+            CocoGroundTruth truth;
+            if (truthFile.Content.Length > 0 && truthFile.Content.Span[0] == 0x89)
+            {
+                if (!files.TryGetValue("classMap", out ImageUpload? classFile))
+                {
+                    return ProblemResults.Create(StatusCodes.Status400BadRequest, "Missing file", "A PNG ground truth of instance ids needs 'classMap', a PNG of class indices of the same size.", ProblemTypes.MissingImage);
+                }
+
+                long maxPixels = options.Value.Images.MaxPixels;
+                using LabelMap ids = LabelMapReader.Read(truthFile.Content, "groundTruth", null, maxPixels);
+                using LabelMap classes = LabelMapReader.Read(classFile.Content, "classMap", null, maxPixels);
+                truth = CocoJson.FromInstanceMaps(ids, classes, image);
+            }
+            else
+            {
+                truth = CocoJson.ReadGroundTruth(truthFile.Content, "groundTruth");
+            }
+
+            List<DetectedInstance> detections = CocoJson.ReadDetections(predictions.Content, "predictions", truth.ImageSizes, image);
+            CocoScores scores = CocoEvaluator.Evaluate(truth.Instances, detections, truth.ImageIds, truth.CategoryIds);
+            var categories = new List<CategoryScoresResponse>(truth.CategoryIds.Count);
+            foreach (long id in truth.CategoryIds)
+            {
+                categories.Add(new CategoryScoresResponse(id, truth.CategoryNames.GetValueOrDefault(id), scores.ApByCategory[id]));
+            }
+
+            return TypedResults.Ok(new InstanceScoresResponse(
+                scores.Ap, scores.Ap50, scores.Ap75, scores.ApSmall, scores.ApMedium, scores.ApLarge,
+                scores.Ar1, scores.Ar10, scores.Ar100, scores.ArSmall, scores.ArMedium, scores.ArLarge,
+                categories, scores.Images, scores.GroundTruthInstances, scores.Detections));
+        }
+        catch (EvaluationInputException ex)
+        {
+            return ex.Unreadable
+                ? ProblemResults.Create(StatusCodes.Status400BadRequest, "Unreadable file", ex.Message, ProblemTypes.InvalidImage)
+                : ProblemResults.Create(StatusCodes.Status422UnprocessableEntity, "Cannot score", ex.Message, ProblemTypes.CannotScore);
         }
         finally
         {
@@ -700,6 +798,19 @@ public sealed class EvaluationPairForm
 
     /// <summary>An image for the model to predict.</summary>
     public IFormFile? Image { get; init; }
+}
+
+/// <summary>The multipart form of an instance evaluation.</summary>
+public sealed class InstanceEvaluationForm
+{
+    /// <summary>COCO results JSON, or this service's instance response.</summary>
+    public required IFormFile Predictions { get; init; }
+
+    /// <summary>COCO annotations JSON, or a 16-bit instance-id PNG.</summary>
+    public required IFormFile GroundTruth { get; init; }
+
+    /// <summary>With a PNG ground truth: the class index of each pixel (PNG).</summary>
+    public IFormFile? ClassMap { get; init; }
 }
 
 /// <summary>The multipart form of samples added to a run.</summary>

@@ -72,6 +72,33 @@ public sealed class CocoRle
         return new CocoRle(height, width, [.. counts]);
     }
 
+    /// <summary>Encodes the set pixels given by their column-major positions (<c>x · height + y</c>), ascending.</summary>
+    public static CocoRle FromColumnMajorPositions(IReadOnlyList<int> positions, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(positions);
+        var counts = new List<uint>();
+        int next = 0;
+        int i = 0;
+        while (i < positions.Count)
+        {
+            int start = positions[i];
+            int end = start + 1;
+            i++;
+            while (i < positions.Count && positions[i] == end)
+            {
+                end++;
+                i++;
+            }
+
+            counts.Add((uint)(start - next));
+            counts.Add((uint)(end - start));
+            next = end;
+        }
+
+        counts.Add((uint)((height * width) - next));
+        return new CocoRle(height, width, [.. counts]);
+    }
+
     /// <summary>Decodes into a row-major mask (1 = set).</summary>
     public byte[] Decode()
     {
