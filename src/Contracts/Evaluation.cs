@@ -65,8 +65,8 @@ public sealed record ClassScoresResponse(
     double? BoundaryIou);
 
 /// <summary>Creates an evaluation run (a dataset scored sample by sample).</summary>
-/// <param name="Task"><c>semantic</c>.</param>
-/// <param name="NumClasses">Number of classes (labels 0 … numClasses − 1).</param>
+/// <param name="Task"><c>semantic</c> or <c>instances</c>.</param>
+/// <param name="NumClasses">Number of classes (labels 0 … numClasses − 1); semantic runs only.</param>
 /// <param name="IgnoreIndex">Ground-truth label to leave out (default 255).</param>
 /// <param name="ClassNames">Optional names, one per class.</param>
 /// <param name="Model">Optional model: samples may then send <c>image</c> instead of <c>prediction</c>, and the model's prediction is scored.</param>
@@ -85,8 +85,9 @@ public sealed record CreateEvaluationRequest(
 /// <param name="Created">When it was created (UTC).</param>
 /// <param name="Model">The model that predicts for <c>image</c> samples, if any.</param>
 /// <param name="SampleCount">Samples added so far.</param>
-/// <param name="Scores">Scores over all samples (sums first, then ratios); null before the first sample.</param>
-/// <param name="Samples">Each sample's name, pixels, pixel accuracy and mIoU, in the order they were added.</param>
+/// <param name="Scores">Semantic runs: scores over all samples (sums first, then ratios); null before the first sample.</param>
+/// <param name="Samples">Each sample's name and own scores (pixels, pixel accuracy and mIoU; or AP), in the order they were added.</param>
+/// <param name="InstanceScores">Instance runs: COCO mask AP over all samples' images together; null before the first sample.</param>
 public sealed record EvaluationRunResponse(
     string Id,
     string Task,
@@ -94,14 +95,16 @@ public sealed record EvaluationRunResponse(
     string? Model,
     int SampleCount,
     SemanticScoresResponse? Scores,
-    IReadOnlyList<SampleSummary> Samples);
+    IReadOnlyList<SampleSummary> Samples,
+    InstanceScoresResponse? InstanceScores = null);
 
 /// <summary>One sample of a run.</summary>
 /// <param name="Name">File name (without extension) or the name given.</param>
 /// <param name="Pixels">Non-ignored pixels.</param>
 /// <param name="PixelAccuracy">The sample's own pixel accuracy.</param>
 /// <param name="MeanIou">The sample's own mIoU.</param>
-public sealed record SampleSummary(string Name, long Pixels, double? PixelAccuracy, double? MeanIou);
+/// <param name="Ap">Instance runs: the sample's own mask AP.</param>
+public sealed record SampleSummary(string Name, long Pixels, double? PixelAccuracy, double? MeanIou, double? Ap = null);
 
 /// <summary>The samples just added to a run.</summary>
 /// <param name="RunId">The run.</param>

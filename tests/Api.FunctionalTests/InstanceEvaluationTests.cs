@@ -123,4 +123,44 @@ public sealed class InstanceEvaluationTests(SegServeFactory factory) : IClassFix
         ProblemBody problem = await response.ProblemAsync(400);
         Assert.Contains("classMap", problem.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task InstanceRun_EvaluatesAllSamplesImagesTogether()
+    {
+        using HttpResponseMessage created = await _client.PostAsync(
+            "/v1/evaluations",
+            new StringContent("""{ "task": "instances" }""", Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
+        string createdBody = await created.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(created.StatusCode == System.Net.HttpStatusCode.Created, createdBody);
+        EvaluationRunResponse run = System.Text.Json.JsonSerializer.Deserialize<EvaluationRunResponse>(createdBody, HttpHelpers.Json)!;
+
+        // Sample 1 (COCO files): the square found exactly. Sample 2 (same files): the square shifted (IoU 0.6).
+        // Both samples use image id 7; the run keeps them apart.
+        string perfect = $$"""[ { "image_id": 7, "category_id": 3, "score": 0.9, "segmentation": { "size": [10, 10], "counts": {{SquareCounts}} } } ]""";
+        string shifted = """[ { "image_id": 7, "category_id": 3, "score": 0.8, "segmentation": { "size": [10, 10], "counts": [10, 4, 6, 4, 6, 4, 6, 4, 56] } } ]""";
+        foreach ((string name, string predictions) in new[] { ("a", perfect), ("b", shifted) })
+        {
+            using var content = new MultipartFormDataContent
+            {
+                { new ByteArrayContent(Encoding.UTF8.GetBytes(predictions)), "predictions", "p.json" },
+                { new ByteArrayContent(Encoding.UTF8.GetBytes(CocoTruth)), "groundTruth", "t.json" },
+            };
+            using HttpResponseMessage added = await _client.PostAsync($"/v1/evaluations/{run.Id}/samples?name={name}", content, TestContext.Current.CancellationToken);
+            Assert.True(added.IsSuccessStatusCode, await added.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        EvaluationRunResponse result = (await _client.GetJsonAsync<EvaluationRunResponse>($"/v1/evaluations/{run.Id}"))!;
+        Assert.Equal(2, result.SampleCount);
+        Assert.Equal(1.0, result.Samples[0].Ap!.Value, 12);
+        Assert.Equal(0.3, result.Samples[1].Ap!.Value, 12);
+        InstanceScoresResponse scores = result.InstanceScores!;
+        Assert.Equal(2, scores.Images);
+        // Two objects, two detections by score: the exact one first. At IoU ≤ 0.60 both match (AP 1); above, only the
+        // first (precision 1 up to recall 0.5, then 1/2: 51 recall thresholds at 1). AP = (3·1 + 7·51/101) / 10.
+        Assert.Equal((3 + (7 * 51.0 / 101)) / 10, scores.Ap!.Value, 9);
+
+        using HttpResponseMessage report = await _client.GetAsync($"/v1/evaluations/{run.Id}/report.png", TestContext.Current.CancellationToken);
+        await report.ProblemAsync(409);
+    }
 }

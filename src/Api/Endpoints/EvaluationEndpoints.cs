@@ -29,7 +29,7 @@ public static class EvaluationEndpoints
         + "Label maps are PNGs: greyscale 8/16-bit (value = label), palette PNGs (read by palette index), or RGB colour-coded with `palette`.";
 
     private static readonly string[] s_pairFields = ["prediction", "image", "groundTruth"];
-    private static readonly string[] s_sampleFields = ["prediction", "image", "groundTruth", "archive"];
+    private static readonly string[] s_sampleFields = ["prediction", "image", "groundTruth", "archive", "predictions", "classMap"];
     private static readonly string[] s_instanceFields = ["predictions", "groundTruth", "classMap"];
 
     public static IEndpointRouteBuilder MapEvaluationApi(this IEndpointRouteBuilder app)
@@ -183,36 +183,8 @@ public static class EvaluationEndpoints
                 return ProblemResults.Create(StatusCodes.Status400BadRequest, "Missing file", "Send 'predictions' (JSON) and 'groundTruth' (COCO JSON, or an instance-id PNG with 'classMap').", ProblemTypes.MissingImage);
             }
 
-            CocoGroundTruth truth;
-            if (truthFile.Content.Length > 0 && truthFile.Content.Span[0] == 0x89)
-            {
-                if (!files.TryGetValue("classMap", out ImageUpload? classFile))
-                {
-                    return ProblemResults.Create(StatusCodes.Status400BadRequest, "Missing file", "A PNG ground truth of instance ids needs 'classMap', a PNG of class indices of the same size.", ProblemTypes.MissingImage);
-                }
-
-                long maxPixels = options.Value.Images.MaxPixels;
-                using LabelMap ids = LabelMapReader.Read(truthFile.Content, "groundTruth", null, maxPixels);
-                using LabelMap classes = LabelMapReader.Read(classFile.Content, "classMap", null, maxPixels);
-                truth = CocoJson.FromInstanceMaps(ids, classes, image);
-            }
-            else
-            {
-                truth = CocoJson.ReadGroundTruth(truthFile.Content, "groundTruth");
-            }
-
-            List<DetectedInstance> detections = CocoJson.ReadDetections(predictions.Content, "predictions", truth.ImageSizes, image);
-            CocoScores scores = CocoEvaluator.Evaluate(truth.Instances, detections, truth.ImageIds, truth.CategoryIds);
-            var categories = new List<CategoryScoresResponse>(truth.CategoryIds.Count);
-            foreach (long id in truth.CategoryIds)
-            {
-                categories.Add(new CategoryScoresResponse(id, truth.CategoryNames.GetValueOrDefault(id), scores.ApByCategory[id]));
-            }
-
-            return TypedResults.Ok(new InstanceScoresResponse(
-                scores.Ap, scores.Ap50, scores.Ap75, scores.ApSmall, scores.ApMedium, scores.ApLarge,
-                scores.Ar1, scores.Ar10, scores.Ar100, scores.ArSmall, scores.ArMedium, scores.ArLarge,
-                categories, scores.Images, scores.GroundTruthInstances, scores.Detections));
+            (CocoGroundTruth truth, List<DetectedInstance> detections) = ReadInstanceFiles(predictions, truthFile, files.GetValueOrDefault("classMap"), image, options.Value.Images.MaxPixels);
+            return TypedResults.Ok(ToContract(CocoEvaluator.Evaluate(truth.Instances, detections, truth.ImageIds, truth.CategoryIds), truth));
         }
         catch (EvaluationInputException ex)
         {
@@ -227,6 +199,49 @@ public static class EvaluationEndpoints
                 upload.Dispose();
             }
         }
+    }
+
+    /// <summary>Reads an instance pair: ground truth from COCO JSON or an instance-id PNG + class map, detections from JSON.</summary>
+    /// <exception cref="EvaluationInputException">A file cannot be read or does not fit the other.</exception>
+    private static (CocoGroundTruth Truth, List<DetectedInstance> Detections) ReadInstanceFiles(
+        ImageUpload predictions,
+        ImageUpload truthFile,
+        ImageUpload? classFile,
+        long imageId,
+        long maxPixels)
+    {
+        CocoGroundTruth truth;
+        if (truthFile.Content.Length > 0 && truthFile.Content.Span[0] == 0x89)
+        {
+            if (classFile is null)
+            {
+                throw new EvaluationInputException("A PNG ground truth of instance ids needs 'classMap', a PNG of class indices of the same size.", unreadable: true);
+            }
+
+            using LabelMap ids = LabelMapReader.Read(truthFile.Content, "groundTruth", null, maxPixels);
+            using LabelMap classes = LabelMapReader.Read(classFile.Content, "classMap", null, maxPixels);
+            truth = CocoJson.FromInstanceMaps(ids, classes, imageId);
+        }
+        else
+        {
+            truth = CocoJson.ReadGroundTruth(truthFile.Content, "groundTruth");
+        }
+
+        return (truth, CocoJson.ReadDetections(predictions.Content, "predictions", truth.ImageSizes, imageId));
+    }
+
+    private static InstanceScoresResponse ToContract(CocoScores scores, CocoGroundTruth truth)
+    {
+        var categories = new List<CategoryScoresResponse>(truth.CategoryIds.Count);
+        foreach (long id in truth.CategoryIds)
+        {
+            categories.Add(new CategoryScoresResponse(id, truth.CategoryNames.GetValueOrDefault(id), scores.ApByCategory[id]));
+        }
+
+        return new InstanceScoresResponse(
+            scores.Ap, scores.Ap50, scores.Ap75, scores.ApSmall, scores.ApMedium, scores.ApLarge,
+            scores.Ar1, scores.Ar10, scores.Ar100, scores.ArSmall, scores.ArMedium, scores.ArLarge,
+            categories, scores.Images, scores.GroundTruthInstances, scores.Detections);
     }
 
     /// <summary>Creates an evaluation run.</summary>
@@ -244,9 +259,16 @@ public static class EvaluationEndpoints
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(store);
+        if (string.Equals(body.Task, "instances", StringComparison.OrdinalIgnoreCase))
+        {
+            var instanceRun = new EvaluationRun(Guid.NewGuid().ToString("N"), "instances", time.GetUtcNow(), 0, 0, body.ClassNames, null, null);
+            await store.CreateAsync(instanceRun, cancellationToken).ConfigureAwait(false);
+            return TypedResults.Created($"/v1/evaluations/{instanceRun.Id}", new EvaluationRunResponse(instanceRun.Id, instanceRun.Task, instanceRun.Created, null, 0, null, []));
+        }
+
         if (!string.Equals(body.Task, "semantic", StringComparison.OrdinalIgnoreCase))
         {
-            return ProblemResults.InvalidParameter("task", $"task '{body.Task}' is not supported: evaluation runs score 'semantic' segmentation.");
+            return ProblemResults.InvalidParameter("task", $"task '{body.Task}' is not supported: evaluation runs score 'semantic' or 'instances'.");
         }
 
         if (!TryCreateSettings(
@@ -281,12 +303,25 @@ public static class EvaluationEndpoints
         }
 
         (List<StoredSample> samples, SemanticAccumulator? sums) = await store.LoadSamplesAsync(run, cancellationToken).ConfigureAwait(false);
-        var settings = ScoringSettings.From(run);
         var summaries = new List<SampleSummary>(samples.Count);
         foreach (StoredSample sample in samples)
         {
-            summaries.Add(new SampleSummary(sample.Name, sample.Pixels, sample.PixelAccuracy, sample.MeanIou));
+            summaries.Add(new SampleSummary(sample.Name, sample.Pixels, sample.PixelAccuracy, sample.MeanIou, sample.Ap));
         }
+
+        if (run.Task == "instances")
+        {
+            InstanceScoresResponse? instanceScores = null;
+            if (samples.Count > 0)
+            {
+                (CocoGroundTruth truth, List<DetectedInstance> detections) = InstanceSamples.Combine(samples.Select(x => x.Payload));
+                instanceScores = ToContract(CocoEvaluator.Evaluate(truth.Instances, detections, truth.ImageIds, truth.CategoryIds), truth);
+            }
+
+            return TypedResults.Ok(new EvaluationRunResponse(run.Id, run.Task, run.Created, null, samples.Count, null, summaries, instanceScores));
+        }
+
+        var settings = ScoringSettings.From(run);
 
         return TypedResults.Ok(new EvaluationRunResponse(
             run.Id,
@@ -333,7 +368,11 @@ public static class EvaluationEndpoints
         var stored = new List<StoredSample>();
         try
         {
-            if (files.TryGetValue("archive", out ImageUpload? archive))
+            if (run.Task == "instances")
+            {
+                problem = AddInstanceSample(files, name, services.Options.Value.Images.MaxPixels, stored);
+            }
+            else if (files.TryGetValue("archive", out ImageUpload? archive))
             {
                 problem = await ScoreArchiveAsync(archive, settings, evaluationOptions.Value.MaxArchivePairs, stored, services, request, cancellationToken).ConfigureAwait(false);
             }
@@ -367,7 +406,7 @@ public static class EvaluationEndpoints
         var added = new List<SampleSummary>(stored.Count);
         foreach (StoredSample sample in stored)
         {
-            added.Add(new SampleSummary(sample.Name, sample.Pixels, sample.PixelAccuracy, sample.MeanIou));
+            added.Add(new SampleSummary(sample.Name, sample.Pixels, sample.PixelAccuracy, sample.MeanIou, sample.Ap));
         }
 
         return TypedResults.Ok(new SamplesAddedResponse(run.Id, added, all.Count));
@@ -386,6 +425,11 @@ public static class EvaluationEndpoints
             return RunNotFound(id);
         }
 
+        if (run.Task != "semantic")
+        {
+            return ProblemResults.Create(StatusCodes.Status409Conflict, "No report", $"Evaluation run '{id}' scores instances: its report is the JSON of GET /v1/evaluations/{id} (the picture is drawn for semantic runs).", ProblemTypes.InvalidParameter);
+        }
+
         (List<StoredSample> samples, SemanticAccumulator? sums) = await store.LoadSamplesAsync(run, cancellationToken).ConfigureAwait(false);
         if (sums is null)
         {
@@ -398,6 +442,30 @@ public static class EvaluationEndpoints
         using var stream = new MemoryStream();
         await report.SaveAsPngAsync(stream, cancellationToken).ConfigureAwait(false);
         return TypedResults.File(stream.ToArray(), "image/png");
+    }
+
+    /// <summary>Reads one instance sample (its own AP computed) into <paramref name="stored"/>; returns the problem if it cannot be read.</summary>
+    private static ProblemHttpResult? AddInstanceSample(Dictionary<string, ImageUpload> files, string? name, long maxPixels, List<StoredSample> stored)
+    {
+        if (!files.TryGetValue("predictions", out ImageUpload? predictions) || !files.TryGetValue("groundTruth", out ImageUpload? truthFile))
+        {
+            return ProblemResults.Create(StatusCodes.Status400BadRequest, "Missing file", "An instance sample is 'predictions' (JSON) with 'groundTruth' (COCO JSON, or an instance-id PNG with 'classMap').", ProblemTypes.MissingImage);
+        }
+
+        try
+        {
+            (CocoGroundTruth truth, List<DetectedInstance> detections) = ReadInstanceFiles(predictions, truthFile, files.GetValueOrDefault("classMap"), 1, maxPixels);
+            CocoScores scores = CocoEvaluator.Evaluate(truth.Instances, detections, truth.ImageIds, truth.CategoryIds);
+            string sampleName = !string.IsNullOrWhiteSpace(name) ? name : Path.GetFileNameWithoutExtension(truthFile.FileName) ?? $"sample-{Guid.NewGuid():N}";
+            stored.Add(new StoredSample(sampleName, 0, null, null, InstanceSamples.Serialize(truth, detections), scores.Ap));
+            return null;
+        }
+        catch (EvaluationInputException ex)
+        {
+            return ex.Unreadable
+                ? ProblemResults.Create(StatusCodes.Status400BadRequest, "Unreadable file", ex.Message, ProblemTypes.InvalidImage)
+                : ProblemResults.Create(StatusCodes.Status422UnprocessableEntity, "Cannot score", ex.Message, ProblemTypes.CannotScore);
+        }
     }
 
     /// <summary>Reads and scores one pair into <paramref name="sums"/>; returns the problem if it cannot be scored.</summary>
@@ -607,7 +675,7 @@ public static class EvaluationEndpoints
     private static StoredSample ToStored(string name, SemanticAccumulator sums)
     {
         SemanticScores scores = SemanticScores.From(sums);
-        return new StoredSample(name, scores.Pixels, scores.PixelAccuracy, scores.MeanIou, sums.ToArray());
+        return new StoredSample(name, scores.Pixels, scores.PixelAccuracy, scores.MeanIou, System.Runtime.InteropServices.MemoryMarshal.AsBytes(sums.ToArray().AsSpan()).ToArray());
     }
 
     private static LabelMap ToLabelMap(ClassMap map)

@@ -33,8 +33,11 @@ public sealed record EvaluationRun(
     string? Model,
     string? Palette);
 
-/// <summary>A stored sample: its summary and its sums.</summary>
-public sealed record StoredSample(string Name, long Pixels, double? PixelAccuracy, double? MeanIou, long[] Sums);
+/// <summary>
+/// A stored sample: its summary and its payload — a semantic sample's summed counts (<see cref="SemanticAccumulator.ToArray"/>
+/// as bytes), or an instance sample's ground truth and detections (<see cref="InstanceSamples"/>).
+/// </summary>
+public sealed record StoredSample(string Name, long Pixels, double? PixelAccuracy, double? MeanIou, byte[] Payload, double? Ap = null);
 
 /// <summary>
 /// Evaluation runs in an embedded SQLite database (WAL journal): a run's settings, and one row per sample with its
@@ -114,15 +117,16 @@ public sealed class EvaluationStore
             await using SqliteCommand command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = """
-                INSERT INTO samples (run_id, name, pixels, pixel_accuracy, mean_iou, sums)
-                VALUES ($run, $name, $pixels, $accuracy, $miou, $sums)
+                INSERT INTO samples (run_id, name, pixels, pixel_accuracy, mean_iou, ap, sums)
+                VALUES ($run, $name, $pixels, $accuracy, $miou, $ap, $sums)
                 """;
             command.Parameters.AddWithValue("$run", runId);
             command.Parameters.AddWithValue("$name", sample.Name);
             command.Parameters.AddWithValue("$pixels", sample.Pixels);
             command.Parameters.AddWithValue("$accuracy", (object?)sample.PixelAccuracy ?? DBNull.Value);
             command.Parameters.AddWithValue("$miou", (object?)sample.MeanIou ?? DBNull.Value);
-            command.Parameters.AddWithValue("$sums", MemoryMarshal.AsBytes(sample.Sums.AsSpan()).ToArray());
+            command.Parameters.AddWithValue("$ap", (object?)sample.Ap ?? DBNull.Value);
+            command.Parameters.AddWithValue("$sums", sample.Payload);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -135,7 +139,7 @@ public sealed class EvaluationStore
         ArgumentNullException.ThrowIfNull(run);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT name, pixels, pixel_accuracy, mean_iou, sums FROM samples WHERE run_id = $run ORDER BY seq";
+        command.CommandText = "SELECT name, pixels, pixel_accuracy, mean_iou, sums, ap FROM samples WHERE run_id = $run ORDER BY seq";
         command.Parameters.AddWithValue("$run", run.Id);
         var samples = new List<StoredSample>();
         SemanticAccumulator? total = null;
@@ -143,16 +147,19 @@ public sealed class EvaluationStore
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             byte[] blob = (byte[])reader.GetValue(4);
-            long[] sums = MemoryMarshal.Cast<byte, long>(blob).ToArray();
             var sample = new StoredSample(
                 reader.GetString(0),
                 reader.GetInt64(1),
                 reader.IsDBNull(2) ? null : reader.GetDouble(2),
                 reader.IsDBNull(3) ? null : reader.GetDouble(3),
-                sums);
+                blob,
+                reader.IsDBNull(5) ? null : reader.GetDouble(5));
             samples.Add(sample);
-            total ??= new SemanticAccumulator(run.NumClasses);
-            total.Add(SemanticAccumulator.FromArray(run.NumClasses, sums));
+            if (run.Task == "semantic")
+            {
+                total ??= new SemanticAccumulator(run.NumClasses);
+                total.Add(SemanticAccumulator.FromArray(run.NumClasses, MemoryMarshal.Cast<byte, long>(blob)));
+            }
         }
 
         return (samples, total);
@@ -189,6 +196,7 @@ public sealed class EvaluationStore
                 pixels INTEGER NOT NULL,
                 pixel_accuracy REAL,
                 mean_iou REAL,
+                ap REAL,
                 sums BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS samples_by_run ON samples (run_id, seq);
             """;
