@@ -792,34 +792,49 @@ public static class EvaluationEndpoints
             names = fromModel;
         }
 
-        List<Rgb24>? colours = null;
-        if (!string.IsNullOrWhiteSpace(palette))
+        List<Rgb24>? colours = ParsePalette(palette, out string? badEntry);
+        if (badEntry is not null)
         {
-            colours = [];
-            if (palette.Trim().Equals("voc", StringComparison.OrdinalIgnoreCase))
-            {
-                for (int i = 0; i < 256; i++)
-                {
-                    colours.Add(ClassPalette.VocColor(i));
-                }
-            }
-            else
-            {
-                foreach (string part in palette.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                {
-                    if (!ColorParser.TryParse(part, out Rgb24 colour))
-                    {
-                        problem = ProblemResults.InvalidParameter("palette", $"palette entry '{part}' is not a #rrggbb colour (the palette lists one colour per label, comma-separated, or 'voc').");
-                        return false;
-                    }
-
-                    colours.Add(colour);
-                }
-            }
+            problem = ProblemResults.InvalidParameter("palette", $"palette entry '{badEntry}' is not a #rrggbb colour (the palette lists one colour per label, comma-separated, or 'voc').");
+            return false;
         }
 
         settings = new ScoringSettings(classes, ignore, names, colours, string.IsNullOrEmpty(model) ? null : model);
         return true;
+    }
+
+    /// <summary>The label colours of a <c>palette</c> parameter (<c>voc</c>, or comma-separated <c>#rrggbb</c>); null when none; <paramref name="badEntry"/> names an unreadable entry.</summary>
+    private static List<Rgb24>? ParsePalette(string? palette, out string? badEntry)
+    {
+        badEntry = null;
+        if (string.IsNullOrWhiteSpace(palette))
+        {
+            return null;
+        }
+
+        var colours = new List<Rgb24>();
+        if (palette.Trim().Equals("voc", StringComparison.OrdinalIgnoreCase))
+        {
+            for (int i = 0; i < 256; i++)
+            {
+                colours.Add(ClassPalette.VocColor(i));
+            }
+
+            return colours;
+        }
+
+        foreach (string part in palette.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!ColorParser.TryParse(part, out Rgb24 colour))
+            {
+                badEntry = part;
+                return null;
+            }
+
+            colours.Add(colour);
+        }
+
+        return colours;
     }
 
     private static ProblemHttpResult RunNotFound(string id) =>
@@ -828,30 +843,9 @@ public static class EvaluationEndpoints
     /// <summary>How pairs are read and scored.</summary>
     private sealed record ScoringSettings(int NumClasses, int IgnoreIndex, IReadOnlyList<string>? ClassNames, IReadOnlyList<Rgb24>? Palette, string? Model)
     {
-        public static ScoringSettings From(EvaluationRun run)
-        {
-            List<Rgb24>? colours = null;
-            if (!string.IsNullOrWhiteSpace(run.Palette))
-            {
-                colours = [];
-                if (run.Palette.Trim().Equals("voc", StringComparison.OrdinalIgnoreCase))
-                {
-                    for (int i = 0; i < 256; i++)
-                    {
-                        colours.Add(ClassPalette.VocColor(i));
-                    }
-                }
-                else
-                {
-                    foreach (string part in run.Palette.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                    {
-                        colours.Add(ColorParser.TryParse(part, out Rgb24 colour) ? colour : default);
-                    }
-                }
-            }
-
-            return new ScoringSettings(run.NumClasses, run.IgnoreIndex, run.ClassNames, colours, run.Model);
-        }
+        /// <summary>A stored run's settings (its palette was checked when the run was created).</summary>
+        public static ScoringSettings From(EvaluationRun run) =>
+            new(run.NumClasses, run.IgnoreIndex, run.ClassNames, ParsePalette(run.Palette, out _), run.Model);
     }
 }
 
