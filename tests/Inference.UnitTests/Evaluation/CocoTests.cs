@@ -36,6 +36,71 @@ public sealed class CocoRleTests
         Assert.Equal(counts, CocoRle.FromCompressedString(expected, 1, (int)total).Counts);
     }
 
+    [Theory]
+    [InlineData(3, 4, "0110/0110/0010", "32112")]
+    [InlineData(10, 10, null, "T3")]
+    [InlineData(2, 3, "111/111", "06")]
+    public void Encode_MatchesTheFixtureGeneratorsPycocotoolsEncodings(int h, int w, string? rows, string expected)
+    {
+        // Hand-worked cases from shared/fixtures/formats/maskrcnn_small.json ("rle_encoder" self test).
+        byte[] mask = new byte[h * w];
+        if (rows is not null)
+        {
+            string digits = rows.Replace("/", "", StringComparison.Ordinal);
+            for (int i = 0; i < mask.Length; i++)
+            {
+                mask[i] = (byte)(digits[i] - '0');
+            }
+        }
+
+        Assert.Equal(expected, CocoRle.Encode(mask, h, w).ToCompressedString());
+    }
+
+    [Fact]
+    public void Encode_FiveByTenFixtureCase()
+    {
+        // "5x10 col0 + (0,9),(1,9)": column 0 set, and rows 0–1 of column 9.
+        byte[] mask = new byte[50];
+        for (int y = 0; y < 5; y++)
+        {
+            mask[y * 10] = 1;
+        }
+
+        mask[9] = 1;
+        mask[19] = 1;
+
+        Assert.Equal("05X1MkN", CocoRle.Encode(mask, 5, 10).ToCompressedString());
+    }
+
+    [Theory]
+    [InlineData("maskrcnn_small")]
+    [InlineData("detectron2_style_small")]
+    public void FixtureDetections_DecodeToTheirPixelCounts_AndReEncodeToTheSameStrings(string fixture)
+    {
+        string root = Path.Combine(Imaging.SharedData.Require("."), "..", "fixtures", "formats", "expected", fixture);
+        int checkedMasks = 0;
+        foreach (string file in Directory.GetFiles(root, "detections.json", SearchOption.AllDirectories))
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+            foreach (System.Text.Json.JsonElement detection in document.RootElement.GetProperty("detections").EnumerateArray())
+            {
+                System.Text.Json.JsonElement segmentation = detection.GetProperty("segmentation");
+                int h = segmentation.GetProperty("size")[0].GetInt32();
+                int w = segmentation.GetProperty("size")[1].GetInt32();
+                string counts = segmentation.GetProperty("counts").GetString()!;
+                long pixels = (detection.TryGetProperty("mask_pixels_gt_0.5", out System.Text.Json.JsonElement p) ? p : detection.GetProperty("mask_pixels")).GetInt64();
+
+                CocoRle rle = CocoRle.FromCompressedString(counts, h, w);
+
+                Assert.Equal(pixels, rle.Area);
+                Assert.Equal(counts, CocoRle.Encode(rle.Decode(), h, w).ToCompressedString());
+                checkedMasks++;
+            }
+        }
+
+        Assert.True(checkedMasks > 0, $"no detections found under {root}");
+    }
+
     [Property(MaxTest = 200)]
     public Property EncodeDecode_RoundTrips_IncludingEmptyFullAndBorderMasks() =>
         Prop.ForAll(
