@@ -50,4 +50,29 @@ public static class NpyReader
 
         return (height, width, values);
     }
+
+    /// <summary>Reads a float32 or int64 array of any shape as doubles, with its shape.</summary>
+    public static (int[] Shape, double[] Values) ReadArray(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        int major = bytes[6];
+        int headerLength = major == 1 ? BitConverter.ToUInt16(bytes, 8) : BitConverter.ToInt32(bytes, 8);
+        int headerStart = major == 1 ? 10 : 12;
+        string header = Encoding.ASCII.GetString(bytes, headerStart, headerLength);
+        string shapeText = header[(header.IndexOf("'shape': (", StringComparison.Ordinal) + 10)..];
+        shapeText = shapeText[..shapeText.IndexOf(')', StringComparison.Ordinal)];
+        int[] shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(d => int.Parse(d, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        int count = shape.Aggregate(1, (a, b) => a * b);
+        int data = headerStart + headerLength;
+        var values = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = header.Contains("'<f4'", StringComparison.Ordinal) ? BitConverter.ToSingle(bytes, data + (i * 4))
+                : header.Contains("'<i8'", StringComparison.Ordinal) ? BitConverter.ToInt64(bytes, data + (i * 8))
+                : throw new InvalidDataException($"{path}: unsupported dtype in header {header}.");
+        }
+
+        return (shape, values);
+    }
 }
