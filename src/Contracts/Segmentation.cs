@@ -71,3 +71,34 @@ public sealed record QueueStatisticsResponse(
     double MeanBatchSize,
     double MeanQueueWaitMs,
     double MeanRunMs);
+
+/// <summary>The result of instance segmentation of one image: each object found, best score first.</summary>
+/// <param name="Model">The model that produced it.</param>
+/// <param name="Width">Width of the (orientation-corrected) uploaded image; masks have this size.</param>
+/// <param name="Height">Height of the uploaded image.</param>
+/// <param name="ExecutionProvider">The ONNX Runtime execution provider that ran the model.</param>
+/// <param name="Instances">The objects.</param>
+/// <param name="Timings">Time spent in each stage of the request.</param>
+public sealed record InstanceSegmentationResponse(
+    string Model,
+    int Width,
+    int Height,
+    string ExecutionProvider,
+    IReadOnlyList<InstanceResponse> Instances,
+    StageTimings Timings);
+
+/// <summary>One object.</summary>
+/// <param name="Id">1-based index in this response (also its value in the instance-id PNG).</param>
+/// <param name="ClassId">Class index (the model's: COCO ids with gaps for torchvision, 0-based for detectron2).</param>
+/// <param name="ClassName">Class name from the manifest.</param>
+/// <param name="Score">Confidence.</param>
+/// <param name="Box">Bounding box in original-image pixels (continuous coordinates).</param>
+/// <param name="Area">Mask pixels.</param>
+/// <param name="Mask">The mask as COCO compressed RLE (column-major runs, pycocotools' string encoding), at the image size.</param>
+public sealed record InstanceResponse(int Id, int ClassId, string ClassName, double Score, BoxResponse Box, long Area, RleMask Mask);
+
+/// <summary>A box: x1, y1 (top left) to x2, y2 (bottom right), in pixels.</summary>
+public sealed record BoxResponse(double X1, double Y1, double X2, double Y2);
+
+/// <summary>A COCO RLE mask: <c>size</c> is [height, width]; <c>counts</c> the compressed string, as pycocotools writes it.</summary>
+public sealed record RleMask(IReadOnlyList<int> Size, string Counts);

@@ -48,6 +48,7 @@ public static class SegmentationEndpoints
                 + "or, with `Accept: image/png`, the class-index PNG itself.")
             .Accepts<ImageUploadForm>("multipart/form-data")
             .Produces<SegmentationResponse>(StatusCodes.Status200OK, Json)
+            .Produces<InstanceSegmentationResponse>(StatusCodes.Status200OK, Json)
             .Produces(StatusCodes.Status200OK, contentType: Png)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -88,14 +89,22 @@ public static class SegmentationEndpoints
     /// <param name="upsample">How scores are resampled to the image size: <c>nearest</c>, <c>bilinear</c> (default; half-pixel centres as PyTorch align_corners=False) or <c>bicubic</c>.</param>
     /// <param name="threshold">Foreground threshold for sigmoid models, 0–1 (default: the manifest's).</param>
     /// <param name="include">Comma-separated extras: <c>confidence</c> adds the per-pixel probability of the chosen class as an 8-bit PNG.</param>
+    /// <param name="scoreThreshold">Instance models: lowest score kept, 0–1 (default 0.5).</param>
+    /// <param name="maskThreshold">Instance models: mask probability threshold, 0–1 (default 0.5).</param>
+    /// <param name="maxInstances">Instance models: most objects returned, best first, 1–1000 (default 100).</param>
+    /// <param name="classes">Instance models: comma-separated class names or ids to keep (default all).</param>
     /// <param name="request">The HTTP request.</param>
     /// <param name="services">The engine.</param>
     /// <param name="cancellationToken">Request abort.</param>
-    public static async Task<Results<Ok<SegmentationResponse>, FileContentHttpResult, ProblemHttpResult>> Segment(
+    public static async Task<Results<Ok<SegmentationResponse>, Ok<InstanceSegmentationResponse>, FileContentHttpResult, ProblemHttpResult>> Segment(
         string name,
         string? upsample,
         string? threshold,
         string? include,
+        string? scoreThreshold,
+        string? maskThreshold,
+        string? maxInstances,
+        string? classes,
         HttpRequest request,
         [AsParameters] SegmentationServices services,
         CancellationToken cancellationToken)
@@ -105,6 +114,24 @@ public static class SegmentationEndpoints
         if (mediaType is null)
         {
             return NotAcceptable(request, "application/json or image/png");
+        }
+
+        if (services.Repository.TryGet(name, out SegmentationModel candidate) && candidate.InstanceFamily is not null)
+        {
+            string? semanticOnly = !string.IsNullOrEmpty(upsample) ? "upsample" : !string.IsNullOrEmpty(threshold) ? "threshold" : !string.IsNullOrEmpty(include) ? "include" : null;
+            if (semanticOnly is not null)
+            {
+                return ProblemResults.InvalidParameter(semanticOnly, $"{semanticOnly} applies to semantic models; '{name}' is an instance model (use scoreThreshold, maskThreshold, maxInstances, classes).");
+            }
+
+            return await InstanceEndpoints.SegmentAsync(candidate, scoreThreshold, maskThreshold, maxInstances, classes, mediaType, request, services, cancellationToken).ConfigureAwait(false);
+        }
+
+        string? instanceOnly = !string.IsNullOrEmpty(scoreThreshold) ? "scoreThreshold" : !string.IsNullOrEmpty(maskThreshold) ? "maskThreshold"
+            : !string.IsNullOrEmpty(maxInstances) ? "maxInstances" : !string.IsNullOrEmpty(classes) ? "classes" : null;
+        if (instanceOnly is not null)
+        {
+            return ProblemResults.InvalidParameter(instanceOnly, $"{instanceOnly} applies to instance models; '{name}' is a semantic model.");
         }
 
         if (!TryParseUpsample(upsample, out Interpolation? interpolation, out ProblemHttpResult? problem)
@@ -457,7 +484,7 @@ public static class SegmentationEndpoints
         return true;
     }
 
-    private static ProblemHttpResult ModelFault(string name, string detail) =>
+    internal static ProblemHttpResult ModelFault(string name, string detail) =>
         ProblemResults.Create(StatusCodes.Status500InternalServerError, "Model fault", $"Model '{name}': {detail}", ProblemTypes.ModelFault);
 
     private static List<ClassPresence> ClassesPresent(ClassMap map, ModelManifest manifest)
@@ -531,7 +558,7 @@ public static class SegmentationEndpoints
         return true;
     }
 
-    private static bool TryParseFraction(string parameter, string? text, out double? value, out ProblemHttpResult? problem)
+    internal static bool TryParseFraction(string parameter, string? text, out double? value, out ProblemHttpResult? problem)
     {
         value = null;
         problem = null;
@@ -598,7 +625,7 @@ public static class SegmentationEndpoints
     }
 
     /// <summary>The stage timings as a W3C Server-Timing header, readable in browser dev tools.</summary>
-    private static void AddServerTiming(HttpResponse response, StageDurations d) =>
+    internal static void AddServerTiming(HttpResponse response, StageDurations d) =>
         response.Headers["Server-Timing"] = string.Create(
             CultureInfo.InvariantCulture,
             $"decode;dur={d.DecodeMs:0.###}, preprocess;dur={d.PreprocessMs:0.###}, queue;dur={d.QueueMs:0.###}, inference;dur={d.InferenceMs:0.###}, postprocess;dur={d.PostprocessMs:0.###}, encode;dur={d.EncodeMs:0.###}");

@@ -50,4 +50,57 @@ public static class MapEncoder
 
         return GreyPngWriter.Encode(map.Width, map.Height, 8, map, static (m, y, row) => m.ConfidenceRow(y).CopyTo(row));
     }
+
+    /// <summary>
+    /// A 16-bit greyscale PNG of instance ids: pixel value <c>i</c> for the <c>i</c>-th mask (1-based, best first), 0 where
+    /// none; where masks overlap, the better-scored (earlier) one wins.
+    /// </summary>
+    public static byte[] EncodeInstanceIds(IReadOnlyList<Evaluation.Instances.CocoRle> masks, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(masks);
+        if (masks.Count > ushort.MaxValue)
+        {
+            throw new ArgumentException($"{masks.Count} instances do not fit a 16-bit PNG.", nameof(masks));
+        }
+
+        ushort[] ids = System.Buffers.ArrayPool<ushort>.Shared.Rent(height * width);
+        try
+        {
+            Array.Clear(ids, 0, height * width);
+
+            // Paint the worst first so that better-scored masks end on top.
+            for (int i = masks.Count - 1; i >= 0; i--)
+            {
+                long position = 0;
+                bool set = false;
+                ushort id = (ushort)(i + 1);
+                foreach (uint count in masks[i].Counts)
+                {
+                    if (set)
+                    {
+                        for (long p = position; p < position + count; p++)
+                        {
+                            ids[((p % height) * width) + (p / height)] = id;
+                        }
+                    }
+
+                    position += count;
+                    set = !set;
+                }
+            }
+
+            return GreyPngWriter.Encode(width, height, 16, (ids, width), static (state, y, row) =>
+            {
+                ReadOnlySpan<ushort> source = state.ids.AsSpan(y * state.width, state.width);
+                for (int x = 0; x < source.Length; x++)
+                {
+                    BinaryPrimitives.WriteUInt16BigEndian(row[(2 * x)..], source[x]);
+                }
+            });
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<ushort>.Shared.Return(ids);
+        }
+    }
 }

@@ -61,9 +61,16 @@ public sealed record ModelManifest
         Input.Validate(problems);
         Output.Validate(problems);
 
-        if (Task != SegmentationTask.Semantic)
+        if (Task == SegmentationTask.Instance)
         {
-            problems.Add($"task '{Task.ToString().ToLowerInvariant()}' is not served yet: this version serves semantic models.");
+            if (!Instances.InstanceFamilies.TryParse(Family, out Instances.InstanceFamily family))
+            {
+                problems.Add($"family '{Family}' is not an instance-segmentation family this version reads: use 'maskrcnn-torchvision' or 'detectron2'.");
+            }
+            else if (family == Instances.InstanceFamily.MaskRcnnTorchvision && (Input.Resize != ResizeMode.None || Input.PadToMultipleOf != 1))
+            {
+                problems.Add("family 'maskrcnn-torchvision' resizes inside the graph: input.resize must be 'none' with padToMultipleOf 1 (the image goes in at its own size).");
+            }
         }
 
         if (Classes.Count == 0)
@@ -101,7 +108,7 @@ public sealed record ModelManifest
             problems.Add("classes: at most 65536 classes fit a 16-bit class map.");
         }
 
-        if (Output.Kind == OutputKind.Sigmoid && Classes.Count != 2)
+        if (Task == SegmentationTask.Semantic && Output.Kind == OutputKind.Sigmoid && Classes.Count != 2)
         {
             problems.Add("output.kind 'sigmoid' needs exactly two classes (background, foreground).");
         }

@@ -39,7 +39,8 @@ public sealed class SegmentationModel : IBatchRunner, IDisposable
         TensorInfo input,
         TensorInfo output,
         IReadOnlyList<TensorInfo> inputs,
-        IReadOnlyList<TensorInfo> outputs)
+        IReadOnlyList<TensorInfo> outputs,
+        IReadOnlyList<TensorInfo> decoded)
     {
         Name = name;
         Directory = directory;
@@ -54,7 +55,11 @@ public sealed class SegmentationModel : IBatchRunner, IDisposable
         Preprocessor = new ImagePreprocessor(manifest.Input);
         HasBatchAxis = input.Rank == 4;
         _inputNames = [input.Name];
-        _outputNames = [output.Name];
+        _outputNames = [.. decoded.Select(o => o.Name)];
+        if (manifest.Task == SegmentationTask.Instance && Instances.InstanceFamilies.TryParse(manifest.Family, out Instances.InstanceFamily family))
+        {
+            InstanceFamily = family;
+        }
         // A batch axis fixed in the file (e.g. exported with N = 1) cannot take batches.
         SupportsBatching = HasBatchAxis && input.Dimensions[0] < 0;
         Batching = SettingsFrom(manifest.Batching);
@@ -94,6 +99,9 @@ public sealed class SegmentationModel : IBatchRunner, IDisposable
 
     /// <summary>Number of classes the model predicts.</summary>
     public int ClassCount => Manifest?.Classes.Count ?? 0;
+
+    /// <summary>For instance models, how their outputs are read; null for semantic models.</summary>
+    public Instances.InstanceFamily? InstanceFamily { get; }
 
     /// <summary>True when the input's batch axis is dynamic, so that several images can share a run.</summary>
     public bool SupportsBatching { get; }
@@ -141,8 +149,16 @@ public sealed class SegmentationModel : IBatchRunner, IDisposable
                 IReadOnlyList<TensorInfo> inputs = Describe(session.InputMetadata);
                 IReadOnlyList<TensorInfo> outputs = Describe(session.OutputMetadata);
                 TensorInfo input = SignatureCheck.SelectInput(manifest, inputs);
+                if (manifest.Task == SegmentationTask.Instance)
+                {
+                    // Validate() has checked the family.
+                    _ = Instances.InstanceFamilies.TryParse(manifest.Family, out Instances.InstanceFamily family);
+                    List<TensorInfo> selected = Instances.InstanceFamilies.SelectOutputs(family, outputs);
+                    return new SegmentationModel(name, directory, manifest, session, provider, input, selected[0], inputs, outputs, selected);
+                }
+
                 TensorInfo output = SignatureCheck.SelectOutput(manifest, outputs);
-                return new SegmentationModel(name, directory, manifest, session, provider, input, output, inputs, outputs);
+                return new SegmentationModel(name, directory, manifest, session, provider, input, output, inputs, outputs, [output]);
             }
             catch
             {
@@ -299,7 +315,10 @@ public sealed class SegmentationModel : IBatchRunner, IDisposable
             var tensor = new float[ImagePreprocessor.TensorLength(geometry)];
             using (IDisposableReadOnlyCollection<OrtValue> outputs = Run(tensor, InputShape(geometry, 1)))
             {
-                SignatureCheck.CheckRuntimeOutput(Manifest!, outputs[0].GetTensorTypeAndShape());
+                if (InstanceFamily is null)
+                {
+                    SignatureCheck.CheckRuntimeOutput(Manifest!, outputs[0].GetTensorTypeAndShape());
+                }
             }
 
             long[] itemShape = InputShape(geometry, 1)[(HasBatchAxis ? 1 : 0)..];

@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using SegServe.Inference.Decoding;
 using SegServe.Inference.Imaging;
+using SegServe.Inference.Instances;
 using SegServe.Inference.Models;
 using SegServe.Inference.Preprocessing;
 using SegServe.Inference.Scheduling;
@@ -46,6 +47,19 @@ public sealed class SemanticSegmentation(DecodedImage image, ClassMap map, Foreg
         Foreground?.Dispose();
         Image.Dispose();
     }
+}
+
+/// <summary>The objects found in one image, with the decoded photo (for overlays) and the stage timings so far.</summary>
+public sealed class InstanceSegmentation(DecodedImage image, IReadOnlyList<DetectedObject> objects, StageTimer timer) : IDisposable
+{
+    public DecodedImage Image { get; } = image;
+
+    /// <summary>Objects, best score first; masks as COCO RLE at the original size.</summary>
+    public IReadOnlyList<DetectedObject> Objects { get; } = objects;
+
+    public StageTimer Timer { get; } = timer;
+
+    public void Dispose() => Image.Dispose();
 }
 
 /// <summary>
@@ -118,6 +132,57 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
 
                 timer.EndPostprocess();
                 return new SemanticSegmentation(image, map, foreground, upsample, output.BatchSize, timer);
+            }
+        }
+        catch
+        {
+            image.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Segments an uploaded image with a ready instance model: the objects found, in the original image.</summary>
+    /// <exception cref="ImageRejectedException">The upload breaks a limit or is not a readable image.</exception>
+    /// <exception cref="ModelOutputException">The model's outputs do not fit its family.</exception>
+    public async Task<InstanceSegmentation> SegmentInstancesAsync(
+        SegmentationModel model,
+        ReadOnlyMemory<byte> upload,
+        InstanceOptions options,
+        DateTimeOffset? deadline,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        InstanceFamily family = model.InstanceFamily ?? throw new InvalidOperationException($"Model '{model.Name}' is not an instance model.");
+        DynamicBatcher batcher = model.Batcher ?? throw new InvalidOperationException($"Model '{model.Name}' is not ready.");
+        var timer = new StageTimer(_time);
+        DecodedImage image = _decoder.Decode(upload);
+        try
+        {
+            timer.EndDecode();
+            InputGeometry geometry = model.Preprocessor!.Plan(image.Width, image.Height);
+            int length = ImagePreprocessor.TensorLength(geometry);
+            float[] tensor = ArrayPool<float>.Shared.Rent(length);
+            ModelOutput output;
+            try
+            {
+                model.Preprocessor.Write(image.Image, geometry, tensor.AsMemory(0, length));
+                timer.EndPreprocess();
+                long[] itemShape = model.InputShape(geometry, 1)[(model.HasBatchAxis ? 1 : 0)..];
+                output = await batcher.EnqueueAsync(tensor.AsMemory(0, length), itemShape, deadline ?? _time.GetUtcNow() + DefaultTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(tensor);
+            }
+
+            using (output)
+            {
+                timer.AddQueueAndInference(output.QueueWait, output.RunTime);
+                cancellationToken.ThrowIfCancellationRequested();
+                List<DetectedObject> objects = InstanceDecoder.Decode(family, output.Values, geometry, model.ClassCount, options);
+                timer.EndPostprocess();
+                return new InstanceSegmentation(image, objects, timer);
             }
         }
         catch

@@ -122,6 +122,15 @@ public sealed class ImagePreprocessor
             return;
         }
 
+        if (_spec.Interpolation is Interpolation.Bilinear or Interpolation.Bicubic)
+        {
+            // Bit-exact with Pillow, which the exporters' reference pipelines resize with.
+            PilResampler.Filter filter = _spec.Interpolation == Interpolation.Bilinear ? PilResampler.Filter.Bilinear : PilResampler.Filter.Bicubic;
+            using Image<Rgb24> pil = PilResampler.Resize(image, geometry.ContentWidth, geometry.ContentHeight, filter);
+            WriteRows(pil, geometry, destination);
+            return;
+        }
+
         var options = new ResizeOptions
         {
             Size = new Size(geometry.ContentWidth, geometry.ContentHeight),

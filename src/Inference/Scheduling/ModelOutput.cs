@@ -33,6 +33,12 @@ public sealed class ModelOutput : IDisposable
         _value = value;
     }
 
+    /// <summary>
+    /// Every output of the run, for a batch of one (multi-output models: instance segmentation); the main output alone
+    /// otherwise. Valid until the output is disposed.
+    /// </summary>
+    public IReadOnlyList<OrtValue> Values => _owner as IReadOnlyList<OrtValue> ?? (_value is null ? [] : [_value]);
+
     /// <summary><c>Float</c>, <c>Int64</c> or <c>Int32</c>.</summary>
     public TensorElementType ElementType { get; }
 

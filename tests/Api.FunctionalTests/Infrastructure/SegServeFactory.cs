@@ -22,6 +22,8 @@ public class SegServeFactory : WebApplicationFactory<Program>
         ["deeplabv3plus-mobilenet-native"] = "formats/deeplabv3plus_mobilenet_v3_small.onnx",
         ["fcn8s-vgg"] = "formats/fcn8s_vgg_small.onnx",
         ["lraspp-argmax-mmdeploy"] = "formats/lraspp_argmax_mmdeploy_style.onnx",
+        ["maskrcnn-small"] = "formats/maskrcnn_small.onnx",
+        ["detectron2-small"] = "formats/detectron2_style_small.onnx",
     };
 
     private readonly DirectoryInfo _models = Directory.CreateTempSubdirectory("segserve-models-");
