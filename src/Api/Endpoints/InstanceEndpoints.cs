@@ -74,6 +74,50 @@ internal static class InstanceEndpoints
         }
     }
 
+    /// <summary>The instances drawn over the photo: tinted masks with contours, boxes and "class score" labels.</summary>
+    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> OverlayAsync(
+        SegmentationModel model,
+        string? scoreThreshold,
+        string? maxInstances,
+        string? classes,
+        float alpha,
+        SixLabors.ImageSharp.Formats.IImageEncoder encoder,
+        string mediaType,
+        HttpRequest request,
+        SegmentationServices services,
+        CancellationToken cancellationToken)
+    {
+        if (!TryParseOptions(model, scoreThreshold, null, maxInstances, classes, out InstanceOptions? options, out ProblemHttpResult? problem))
+        {
+            return problem!;
+        }
+
+        (InstanceSegmentation? result, problem) = await RunAsync(model, options!, request, services, cancellationToken).ConfigureAwait(false);
+        if (result is null)
+        {
+            return problem!;
+        }
+
+        using (result)
+        {
+            StageTimer timer = result.Timer;
+            timer.Restart();
+            var names = new string[model.Manifest!.Classes.Count];
+            for (int i = 0; i < names.Length; i++)
+            {
+                names[i] = model.Manifest.Classes[i].Name;
+            }
+
+            Inference.Rendering.InstanceOverlayRenderer.Render(result.Image.Image, result.Objects, names, alpha);
+            timer.EndPostprocess();
+            using var stream = new MemoryStream();
+            result.Image.Image.Save(stream, encoder);
+            timer.EndEncode();
+            SegmentationEndpoints.AddServerTiming(request.HttpContext.Response, timer.ToDurations());
+            return TypedResults.File(stream.ToArray(), mediaType);
+        }
+    }
+
     private static async Task<(InstanceSegmentation?, ProblemHttpResult?)> RunAsync(
         SegmentationModel model,
         InstanceOptions options,

@@ -192,6 +192,9 @@ public static class SegmentationEndpoints
     /// <param name="format"><c>png</c> or <c>jpeg</c>; overrides the Accept header.</param>
     /// <param name="upsample">How scores are resampled to the image size: <c>nearest</c>, <c>bilinear</c> (default) or <c>bicubic</c>.</param>
     /// <param name="threshold">Foreground threshold for sigmoid models, 0–1 (default: the manifest's).</param>
+    /// <param name="scoreThreshold">Instance models: lowest score drawn, 0–1 (default 0.5).</param>
+    /// <param name="maxInstances">Instance models: most objects drawn (default 100).</param>
+    /// <param name="classes">Instance models: comma-separated class names or ids to draw.</param>
     /// <param name="request">The HTTP request.</param>
     /// <param name="services">The engine.</param>
     /// <param name="cancellationToken">Request abort.</param>
@@ -207,11 +210,48 @@ public static class SegmentationEndpoints
         string? format,
         string? upsample,
         string? threshold,
+        string? scoreThreshold,
+        string? maxInstances,
+        string? classes,
         HttpRequest request,
         [AsParameters] SegmentationServices services,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (services.Repository.TryGet(name, out SegmentationModel instanceModel) && instanceModel.InstanceFamily is not null)
+        {
+            string? semanticOnly = !string.IsNullOrEmpty(effect) ? "effect" : !string.IsNullOrEmpty(foreground) ? "foreground" : !string.IsNullOrEmpty(radius) ? "radius"
+                : !string.IsNullOrEmpty(background) ? "background" : !string.IsNullOrEmpty(outline) ? "outline" : !string.IsNullOrEmpty(legend) ? "legend"
+                : !string.IsNullOrEmpty(upsample) ? "upsample" : !string.IsNullOrEmpty(threshold) ? "threshold" : null;
+            if (semanticOnly is not null)
+            {
+                return ProblemResults.InvalidParameter(semanticOnly, $"{semanticOnly} applies to semantic models; '{name}' is an instance model (its overlay takes alpha, scoreThreshold, maxInstances, classes, format).");
+            }
+
+            string? overlayType = string.IsNullOrEmpty(format)
+                ? Negotiate(request.Headers.Accept, Png, Jpeg)
+                : format.ToLowerInvariant() switch { "png" => Png, "jpeg" or "jpg" => Jpeg, _ => null };
+            if (overlayType is null)
+            {
+                return string.IsNullOrEmpty(format)
+                    ? NotAcceptable(request, "image/png or image/jpeg")
+                    : ProblemResults.InvalidParameter("format", $"format '{format}' is not supported: use 'png' or 'jpeg'.");
+            }
+
+            if (!TryParseFraction("alpha", alpha, out double? instanceAlpha, out ProblemHttpResult? instanceProblem))
+            {
+                return instanceProblem!;
+            }
+
+            return await InstanceEndpoints.OverlayAsync(instanceModel, scoreThreshold, maxInstances, classes, (float)(instanceAlpha ?? 0.5), overlayType == Png ? s_png : s_jpeg, overlayType, request, services, cancellationToken).ConfigureAwait(false);
+        }
+
+        string? instanceParameter = !string.IsNullOrEmpty(scoreThreshold) ? "scoreThreshold" : !string.IsNullOrEmpty(maxInstances) ? "maxInstances" : !string.IsNullOrEmpty(classes) ? "classes" : null;
+        if (instanceParameter is not null)
+        {
+            return ProblemResults.InvalidParameter(instanceParameter, $"{instanceParameter} applies to instance models; '{name}' is a semantic model.");
+        }
+
         if (!PortraitParameters.TryParse(effect, radius, background, alpha, outline, legend, out PortraitParameters portrait, out ProblemHttpResult? problem))
         {
             return problem!;

@@ -152,6 +152,38 @@ public sealed class InstanceModelsTests(SegServeFactory factory) : IClassFixture
         Assert.Contains("instance models", problem.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Overlay_DrawsTheInstances()
+    {
+        string image = SharedData.PathOf("fixtures/formats/images/chelsea.png");
+        InstanceSegmentationResponse json = (await PostJsonAsync("/v1/models/detectron2-small/segment", image))!;
+        Assert.NotEmpty(json.Instances);
+        using HttpResponseMessage response = await _client.PostImageAsync("/v1/models/detectron2-small/overlay?alpha=0.6", image);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        using var overlay = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+        using var original = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(image);
+        Assert.Equal((original.Width, original.Height), (overlay.Width, overlay.Height));
+
+        // Every pixel of the best instance's mask is tinted or outlined: none is left as it was (unless the photo
+        // already had the tint colour there, which a cat photo does not).
+        byte[] mask = CocoRle.FromCompressedString(json.Instances[0].Mask.Counts, json.Height, json.Width).Decode();
+        int inMask = 0, changed = 0;
+        for (int i = 0; i < mask.Length; i++)
+        {
+            if (mask[i] != 0)
+            {
+                inMask++;
+                changed += overlay[i % json.Width, i / json.Width].Equals(original[i % json.Width, i / json.Width]) ? 0 : 1;
+            }
+        }
+
+        Assert.True(changed > 0.95 * inMask, $"{changed} of {inMask} mask pixels changed");
+
+        using HttpResponseMessage bad = await _client.PostImageAsync("/v1/models/detectron2-small/overlay?effect=blur", image);
+        ProblemBody problem = await bad.ProblemAsync(400);
+        Assert.Contains("instance model", problem.Detail, StringComparison.Ordinal);
+    }
+
     private async Task<InstanceSegmentationResponse?> PostJsonAsync(string url, string image)
     {
         using HttpResponseMessage response = await _client.PostImageAsync(url, image);
