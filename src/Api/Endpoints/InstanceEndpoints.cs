@@ -214,7 +214,8 @@ internal static class InstanceEndpoints
             }
         }
 
-        options = new InstanceOptions((float)(score ?? 0.5), (float)(mask ?? 0.5), max, wanted);
+        // The manifest's output.threshold is the model's default confidence (Ultralytics predicts at 0.25).
+        options = new InstanceOptions((float)(score ?? model.Manifest!.Output.Threshold), (float)(mask ?? 0.5), max, wanted);
         return true;
     }
 }

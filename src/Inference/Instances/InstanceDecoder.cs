@@ -27,9 +27,12 @@ public static class InstanceDecoder
     {
         ArgumentNullException.ThrowIfNull(outputs);
         ArgumentNullException.ThrowIfNull(options);
-        return family == InstanceFamily.MaskRcnnTorchvision
-            ? DecodeTorchvision(outputs, geometry, classCount, options)
-            : DecodeDetectron2(outputs, geometry, classCount, options);
+        return family switch
+        {
+            InstanceFamily.MaskRcnnTorchvision => DecodeTorchvision(outputs, geometry, classCount, options),
+            InstanceFamily.YoloSeg => YoloSegDecoder.Decode(outputs, geometry, classCount, options),
+            _ => DecodeDetectron2(outputs, geometry, classCount, options),
+        };
     }
 
     private static List<DetectedObject> DecodeTorchvision(IReadOnlyList<OrtValue> outputs, InputGeometry geometry, int classCount, InstanceOptions options)

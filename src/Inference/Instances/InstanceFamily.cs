@@ -18,6 +18,12 @@ public enum InstanceFamily
     /// <see cref="RoiMaskPaster"/> (binarised at ≥ threshold).
     /// </summary>
     Detectron2,
+
+    /// <summary>
+    /// Ultralytics YOLOv8 / YOLO11-seg: letterboxed <c>[1,3,640,640]</c> RGB in [0, 1]; <c>output0</c> and <c>output1</c>
+    /// decoded by <see cref="YoloSegDecoder"/>.
+    /// </summary>
+    YoloSeg,
 }
 
 /// <summary>Names and roles of the instance families' outputs.</summary>
@@ -34,6 +40,9 @@ public static class InstanceFamilies
             case "detectron2" or "detectron2-maskrcnn":
                 value = InstanceFamily.Detectron2;
                 return true;
+            case "yolov8-seg" or "yolo11-seg" or "yolo-seg":
+                value = InstanceFamily.YoloSeg;
+                return true;
             default:
                 value = default;
                 return false;
@@ -47,6 +56,7 @@ public static class InstanceFamilies
     public static IReadOnlyList<(string Name, int Position)> Outputs(InstanceFamily family) => family switch
     {
         InstanceFamily.MaskRcnnTorchvision => [("boxes", 0), ("labels", 1), ("scores", 2), ("masks", 3)],
+        InstanceFamily.YoloSeg => [("output0", 0), ("output1", 1)],
         _ => [("pred_boxes", 0), ("pred_classes", 1), ("pred_masks", 2), ("scores", 3), ("image_size", 4)],
     };
 
@@ -78,5 +88,10 @@ public static class InstanceFamilies
         return selected;
     }
 
-    public static string Text(InstanceFamily family) => family == InstanceFamily.MaskRcnnTorchvision ? "maskrcnn-torchvision" : "detectron2";
+    public static string Text(InstanceFamily family) => family switch
+    {
+        InstanceFamily.MaskRcnnTorchvision => "maskrcnn-torchvision",
+        InstanceFamily.YoloSeg => "yolov8-seg",
+        _ => "detectron2",
+    };
 }

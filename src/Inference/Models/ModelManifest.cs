@@ -65,7 +65,7 @@ public sealed record ModelManifest
         {
             if (!Instances.InstanceFamilies.TryParse(Family, out Instances.InstanceFamily family))
             {
-                problems.Add($"family '{Family}' is not an instance-segmentation family this version reads: use 'maskrcnn-torchvision' or 'detectron2'.");
+                problems.Add($"family '{Family}' is not an instance-segmentation family this version reads: use 'maskrcnn-torchvision', 'detectron2' or 'yolov8-seg'.");
             }
             else if (family == Instances.InstanceFamily.MaskRcnnTorchvision && (Input.Resize != ResizeMode.None || Input.PadToMultipleOf != 1))
             {
@@ -73,7 +73,8 @@ public sealed record ModelManifest
             }
         }
 
-        if (Classes.Count == 0)
+        bool namesFromGraph = Task == SegmentationTask.Instance && Instances.InstanceFamilies.TryParse(Family, out Instances.InstanceFamily f) && f == Instances.InstanceFamily.YoloSeg;
+        if (Classes.Count == 0 && !namesFromGraph)
         {
             problems.Add("classes: at least one class is required.");
         }

@@ -151,6 +151,12 @@ public sealed class SegmentationModel : IBatchRunner, IDisposable
                 TensorInfo input = SignatureCheck.SelectInput(manifest, inputs);
                 if (manifest.Task == SegmentationTask.Instance)
                 {
+                    if (manifest.Classes.Count == 0)
+                    {
+                        // Ultralytics writes the class names into the ONNX metadata ("names": "{0: 'person', …}").
+                        manifest = manifest with { Classes = ClassNamesFromMetadata(session) };
+                    }
+
                     // Validate() has checked the family.
                     _ = Instances.InstanceFamilies.TryParse(manifest.Family, out Instances.InstanceFamily family);
                     List<TensorInfo> selected = Instances.InstanceFamilies.SelectOutputs(family, outputs);
@@ -170,6 +176,31 @@ public sealed class SegmentationModel : IBatchRunner, IDisposable
         {
             return new SegmentationModel(name, directory, manifest, ex.Message);
         }
+    }
+
+    /// <summary>The classes of an Ultralytics export, from its metadata's <c>names</c> (a Python dict literal).</summary>
+    /// <exception cref="ModelLoadException">The metadata has no readable names.</exception>
+    private static List<ClassSpec> ClassNamesFromMetadata(InferenceSession session)
+    {
+        if (!session.ModelMetadata.CustomMetadataMap.TryGetValue("names", out string? names) || string.IsNullOrWhiteSpace(names))
+        {
+            throw new ModelLoadException("model.json lists no classes and the ONNX metadata has no 'names': list the classes in model.json.");
+        }
+
+        var classes = new List<ClassSpec>();
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(names, @"(\d+)\s*:\s*(?:'((?:[^'\\]|\\.)*)'|""((?:[^""\\]|\\.)*)"")"))
+        {
+            int id = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            string name = m.Groups[2].Success ? m.Groups[2].Value : m.Groups[3].Value;
+            if (id != classes.Count)
+            {
+                throw new ModelLoadException($"The ONNX metadata's names are not numbered 0, 1, 2, … (found {id} after {classes.Count - 1}).");
+            }
+
+            classes.Add(new ClassSpec { Id = id, Name = name });
+        }
+
+        return classes.Count > 0 ? classes : throw new ModelLoadException($"The ONNX metadata's names '{names[..Math.Min(80, names.Length)]}' could not be read.");
     }
 
     /// <summary>Applies configured batching overrides; invalid values fail the model with the reason.</summary>

@@ -24,6 +24,7 @@ public class SegServeFactory : WebApplicationFactory<Program>
         ["lraspp-argmax-mmdeploy"] = "formats/lraspp_argmax_mmdeploy_style.onnx",
         ["maskrcnn-small"] = "formats/maskrcnn_small.onnx",
         ["detectron2-small"] = "formats/detectron2_style_small.onnx",
+        ["yolov8seg-tiny"] = "formats/yolov8seg_tiny.onnx",
     };
 
     private readonly DirectoryInfo _models = Directory.CreateTempSubdirectory("segserve-models-");
