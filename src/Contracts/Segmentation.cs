@@ -95,7 +95,31 @@ public sealed record InstanceSegmentationResponse(
 /// <param name="Box">Bounding box in original-image pixels (continuous coordinates).</param>
 /// <param name="Area">Mask pixels.</param>
 /// <param name="Mask">The mask as COCO compressed RLE (column-major runs, pycocotools' string encoding), at the image size.</param>
-public sealed record InstanceResponse(int Id, int ClassId, string ClassName, double Score, BoxResponse Box, long Area, RleMask Mask);
+/// <param name="Polygons">With <c>include=polygons</c>: each connected part's outer ring and holes, x0, y0, x1, y1, … in image pixels (pixel-edge coordinates), simplified within <c>tolerance</c>.</param>
+/// <param name="CroppedMask">With <c>include=mask</c>: the mask over its bounding rectangle as an 8-bit PNG (255 = object).</param>
+public sealed record InstanceResponse(
+    int Id,
+    int ClassId,
+    string ClassName,
+    double Score,
+    BoxResponse Box,
+    long Area,
+    RleMask Mask,
+    IReadOnlyList<PolygonResponse>? Polygons = null,
+    CroppedMaskResponse? CroppedMask = null);
+
+/// <summary>One connected part of a mask.</summary>
+/// <param name="Outer">Outer ring: x0, y0, x1, y1, … (clockwise on screen).</param>
+/// <param name="Holes">Holes, each a ring.</param>
+public sealed record PolygonResponse(IReadOnlyList<double> Outer, IReadOnlyList<IReadOnlyList<double>> Holes);
+
+/// <summary>A mask cropped to its bounding rectangle.</summary>
+/// <param name="X">Left of the rectangle in the image.</param>
+/// <param name="Y">Top of the rectangle.</param>
+/// <param name="Width">Width of the rectangle.</param>
+/// <param name="Height">Height of the rectangle.</param>
+/// <param name="Png">The rectangle as an 8-bit greyscale PNG (base64), 255 inside the mask.</param>
+public sealed record CroppedMaskResponse(int X, int Y, int Width, int Height, string Png);
 
 /// <summary>A box: x1, y1 (top left) to x2, y2 (bottom right), in pixels.</summary>
 public sealed record BoxResponse(double X1, double Y1, double X2, double Y2);

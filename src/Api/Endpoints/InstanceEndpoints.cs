@@ -23,12 +23,15 @@ internal static class InstanceEndpoints
         string? maskThreshold,
         string? maxInstances,
         string? classes,
+        string? include,
+        string? tolerance,
         string mediaType,
         HttpRequest request,
         SegmentationServices services,
         CancellationToken cancellationToken)
     {
-        if (!TryParseOptions(model, scoreThreshold, maskThreshold, maxInstances, classes, out InstanceOptions? options, out ProblemHttpResult? problem))
+        if (!TryParseOptions(model, scoreThreshold, maskThreshold, maxInstances, classes, out InstanceOptions? options, out ProblemHttpResult? problem)
+            || !TryParseExtras(include, tolerance, out bool polygons, out bool croppedMask, out double simplify, out problem))
         {
             return problem!;
         }
@@ -58,6 +61,22 @@ internal static class InstanceEndpoints
             for (int i = 0; i < result.Objects.Count; i++)
             {
                 DetectedObject o = result.Objects[i];
+                List<PolygonResponse>? rings = null;
+                if (polygons)
+                {
+                    rings = [];
+                    foreach (MaskPolygon polygon in MaskPolygons.Trace(o.Mask, simplify))
+                    {
+                        rings.Add(new PolygonResponse(polygon.Outer, [.. polygon.Holes]));
+                    }
+                }
+
+                CroppedMaskResponse? cropped = null;
+                if (croppedMask && MapEncoder.EncodeCroppedMask(o.Mask) is { } crop)
+                {
+                    cropped = new CroppedMaskResponse(crop.X, crop.Y, crop.Width, crop.Height, Convert.ToBase64String(crop.Png));
+                }
+
                 instances.Add(new InstanceResponse(
                     i + 1,
                     o.ClassId,
@@ -65,7 +84,9 @@ internal static class InstanceEndpoints
                     Math.Round(o.Score, 6),
                     new BoxResponse(Math.Round(o.X1, 3), Math.Round(o.Y1, 3), Math.Round(o.X2, 3), Math.Round(o.Y2, 3)),
                     o.Mask.Area,
-                    new RleMask([height, width], o.Mask.ToCompressedString())));
+                    new RleMask([height, width], o.Mask.ToCompressedString()),
+                    rings,
+                    cropped));
             }
 
             timer.EndEncode();
@@ -166,6 +187,38 @@ internal static class InstanceEndpoints
                 return (null, ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, "Unavailable", ex.Message, ex is DeadlineExceededException ? ProblemTypes.DeadlineExceeded : ProblemTypes.ModelUnavailable));
             }
         }
+    }
+
+    private static bool TryParseExtras(string? include, string? tolerance, out bool polygons, out bool croppedMask, out double simplify, out ProblemHttpResult? problem)
+    {
+        polygons = false;
+        croppedMask = false;
+        simplify = 0.5;
+        problem = null;
+        foreach (string part in (include ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            switch (part.ToLowerInvariant())
+            {
+                case "polygons":
+                    polygons = true;
+                    break;
+                case "mask":
+                    croppedMask = true;
+                    break;
+                default:
+                    problem = ProblemResults.InvalidParameter("include", $"include '{part}' is not supported for instance models: use 'polygons' and/or 'mask'.");
+                    return false;
+            }
+        }
+
+        if (!string.IsNullOrEmpty(tolerance)
+            && (!double.TryParse(tolerance, NumberStyles.Float, CultureInfo.InvariantCulture, out simplify) || !(simplify >= 0 && simplify <= 100)))
+        {
+            problem = ProblemResults.InvalidParameter("tolerance", $"tolerance must be a number of pixels within 0–100 (got '{tolerance}').");
+            return false;
+        }
+
+        return true;
     }
 
     private static bool TryParseOptions(

@@ -88,11 +88,12 @@ public static class SegmentationEndpoints
     /// <param name="name">The model to use.</param>
     /// <param name="upsample">How scores are resampled to the image size: <c>nearest</c>, <c>bilinear</c> (default; half-pixel centres as PyTorch align_corners=False) or <c>bicubic</c>.</param>
     /// <param name="threshold">Foreground threshold for sigmoid models, 0–1 (default: the manifest's).</param>
-    /// <param name="include">Comma-separated extras: <c>confidence</c> adds the per-pixel probability of the chosen class as an 8-bit PNG.</param>
+    /// <param name="include">Comma-separated extras: <c>confidence</c> (semantic: the per-pixel probability of the chosen class as an 8-bit PNG); <c>polygons</c>, <c>mask</c> (instance models: outlines with holes, and the mask cropped to its rectangle as PNG).</param>
     /// <param name="scoreThreshold">Instance models: lowest score kept, 0–1 (default 0.5).</param>
     /// <param name="maskThreshold">Instance models: mask probability threshold, 0–1 (default 0.5).</param>
     /// <param name="maxInstances">Instance models: most objects returned, best first, 1–1000 (default 100).</param>
     /// <param name="classes">Instance models: comma-separated class names or ids to keep (default all).</param>
+    /// <param name="tolerance">Instance models with <c>include=polygons</c>: Douglas–Peucker tolerance in pixels, 0–100 (default 0.5, which keeps the rasterised polygons within about 2% of the mask; 0 keeps every corner: exact).</param>
     /// <param name="request">The HTTP request.</param>
     /// <param name="services">The engine.</param>
     /// <param name="cancellationToken">Request abort.</param>
@@ -105,6 +106,7 @@ public static class SegmentationEndpoints
         string? maskThreshold,
         string? maxInstances,
         string? classes,
+        string? tolerance,
         HttpRequest request,
         [AsParameters] SegmentationServices services,
         CancellationToken cancellationToken)
@@ -118,17 +120,17 @@ public static class SegmentationEndpoints
 
         if (services.Repository.TryGet(name, out SegmentationModel candidate) && candidate.InstanceFamily is not null)
         {
-            string? semanticOnly = !string.IsNullOrEmpty(upsample) ? "upsample" : !string.IsNullOrEmpty(threshold) ? "threshold" : !string.IsNullOrEmpty(include) ? "include" : null;
+            string? semanticOnly = !string.IsNullOrEmpty(upsample) ? "upsample" : !string.IsNullOrEmpty(threshold) ? "threshold" : null;
             if (semanticOnly is not null)
             {
                 return ProblemResults.InvalidParameter(semanticOnly, $"{semanticOnly} applies to semantic models; '{name}' is an instance model (use scoreThreshold, maskThreshold, maxInstances, classes).");
             }
 
-            return await InstanceEndpoints.SegmentAsync(candidate, scoreThreshold, maskThreshold, maxInstances, classes, mediaType, request, services, cancellationToken).ConfigureAwait(false);
+            return await InstanceEndpoints.SegmentAsync(candidate, scoreThreshold, maskThreshold, maxInstances, classes, include, tolerance, mediaType, request, services, cancellationToken).ConfigureAwait(false);
         }
 
         string? instanceOnly = !string.IsNullOrEmpty(scoreThreshold) ? "scoreThreshold" : !string.IsNullOrEmpty(maskThreshold) ? "maskThreshold"
-            : !string.IsNullOrEmpty(maxInstances) ? "maxInstances" : !string.IsNullOrEmpty(classes) ? "classes" : null;
+            : !string.IsNullOrEmpty(maxInstances) ? "maxInstances" : !string.IsNullOrEmpty(classes) ? "classes" : !string.IsNullOrEmpty(tolerance) ? "tolerance" : null;
         if (instanceOnly is not null)
         {
             return ProblemResults.InvalidParameter(instanceOnly, $"{instanceOnly} applies to instance models; '{name}' is a semantic model.");

@@ -51,6 +51,56 @@ public static class MapEncoder
         return GreyPngWriter.Encode(map.Width, map.Height, 8, map, static (m, y, row) => m.ConfidenceRow(y).CopyTo(row));
     }
 
+    /// <summary>The mask over its bounding rectangle as an 8-bit PNG (255 inside); null for an empty mask.</summary>
+    public static (int X, int Y, int Width, int Height, byte[] Png)? EncodeCroppedMask(Evaluation.Instances.CocoRle mask)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        int height = mask.Height;
+        int xs = int.MaxValue, xe = -1, ys = int.MaxValue, ye = -1;
+        long position = 0;
+        bool set = false;
+        foreach (uint count in mask.Counts)
+        {
+            if (set && count > 0)
+            {
+                long first = position, last = position + count - 1;
+                xs = Math.Min(xs, (int)(first / height));
+                xe = Math.Max(xe, (int)(last / height));
+                ys = last / height != first / height ? 0 : Math.Min(ys, (int)(first % height));
+                ye = last / height != first / height ? height - 1 : Math.Max(ye, (int)(last % height));
+            }
+
+            position += count;
+            set = !set;
+        }
+
+        if (xe < 0)
+        {
+            return null;
+        }
+
+        int w = xe - xs + 1, h = ye - ys + 1;
+        byte[] pixels = new byte[w * h];
+        position = 0;
+        set = false;
+        foreach (uint count in mask.Counts)
+        {
+            if (set)
+            {
+                for (long p = position; p < position + count; p++)
+                {
+                    pixels[(((int)(p % height) - ys) * w) + ((int)(p / height) - xs)] = 255;
+                }
+            }
+
+            position += count;
+            set = !set;
+        }
+
+        byte[] png = GreyPngWriter.Encode(w, h, 8, (pixels, w), static (state, y, row) => state.pixels.AsSpan(y * state.w, state.w).CopyTo(row));
+        return (xs, ys, w, h, png);
+    }
+
     /// <summary>
     /// A 16-bit greyscale PNG of instance ids: pixel value <c>i</c> for the <c>i</c>-th mask (1-based, best first), 0 where
     /// none; where masks overlap, the better-scored (earlier) one wins.

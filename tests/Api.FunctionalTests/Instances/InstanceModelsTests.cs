@@ -137,6 +137,59 @@ public sealed class InstanceModelsTests(SegServeFactory factory) : IClassFixture
         ? double.Parse(value.GetString()!, System.Globalization.CultureInfo.InvariantCulture)
         : value.GetDouble();
 
+    [Theory]
+    [InlineData("detectron2-small", "astronaut")]
+    [InlineData("maskrcnn-small", "chelsea")]
+    [InlineData("yolov8seg-tiny", "astronaut")]
+    public async Task Polygons_RasteriseBackToTheMasks_AndCroppedMasksMatch(string model, string photo)
+    {
+        string image = SharedData.PathOf($"fixtures/formats/images/{photo}.png");
+        InstanceSegmentationResponse result = (await PostJsonAsync($"/v1/models/{model}/segment?scoreThreshold=0.3&include=polygons,mask", image))!;
+        Assert.NotEmpty(result.Instances);
+        foreach (InstanceResponse instance in result.Instances)
+        {
+            CocoRle mask = CocoRle.FromCompressedString(instance.Mask.Counts, result.Height, result.Width);
+            byte[] drawn = new byte[result.Width * result.Height];
+            foreach (PolygonResponse polygon in instance.Polygons!)
+            {
+                byte[] outer = CocoRle.FromPolygons([[.. polygon.Outer]], result.Height, result.Width).Decode();
+                for (int i = 0; i < drawn.Length; i++)
+                {
+                    drawn[i] |= outer[i];
+                }
+
+                foreach (IReadOnlyList<double> hole in polygon.Holes)
+                {
+                    byte[] cut = CocoRle.FromPolygons([[.. hole]], result.Height, result.Width).Decode();
+                    for (int i = 0; i < drawn.Length; i++)
+                    {
+                        drawn[i] = (byte)(drawn[i] & ~cut[i]);
+                    }
+                }
+            }
+
+            double iou = CocoRle.Iou(CocoRle.Encode(drawn, result.Height, result.Width), mask, crowd: false);
+            Assert.True(iou > 0.98, $"{model}/{photo} instance {instance.Id}: polygons rasterise to IoU {iou:0.0000} with the mask ({instance.Area} px)");
+
+            CroppedMaskResponse crop = instance.CroppedMask!;
+            using var png = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.L8>(Convert.FromBase64String(crop.Png));
+            Assert.Equal((crop.Width, crop.Height), (png.Width, png.Height));
+            long set = 0;
+            byte[] decoded = mask.Decode();
+            for (int y = 0; y < crop.Height; y++)
+            {
+                for (int x = 0; x < crop.Width; x++)
+                {
+                    bool on = png[x, y].PackedValue == 255;
+                    set += on ? 1 : 0;
+                    Assert.Equal(decoded[((crop.Y + y) * result.Width) + crop.X + x] != 0, on);
+                }
+            }
+
+            Assert.Equal(instance.Area, set);
+        }
+    }
+
     [Fact]
     public async Task InstanceIdPng_PaintsEachInstance()
     {
@@ -165,6 +218,8 @@ public sealed class InstanceModelsTests(SegServeFactory factory) : IClassFixture
     [InlineData("?maxInstances=0", "maxInstances")]
     [InlineData("?classes=unicorn", "unicorn")]
     [InlineData("?upsample=bilinear", "upsample")]
+    [InlineData("?include=confidence", "include")]
+    [InlineData("?include=polygons&tolerance=-1", "tolerance")]
     public async Task BadParameters_Are400(string query, string named)
     {
         string image = SharedData.PathOf("fixtures/formats/images/chelsea.png");
