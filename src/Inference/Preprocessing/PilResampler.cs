@@ -63,30 +63,45 @@ public static class PilResampler
                 }
             });
 
+            // Vertical pass row by row: each output row is the weighted sum of a few whole intermediate rows, summed
+            // into integer accumulators (the same integer arithmetic as Pillow's, in a cache-friendly order).
             var result = new Image<Rgb24>(width, height);
-            result.ProcessPixelRows(rows =>
+            int stride = width * 3;
+            int[] accumulator = ArrayPool<int>.Shared.Rent(stride);
+            try
             {
-                for (int y = 0; y < height; y++)
+                result.ProcessPixelRows(rows =>
                 {
-                    Span<Rgb24> row = rows.GetRowSpan(y);
-                    int min = yBounds[2 * y];
-                    int count = yBounds[(2 * y) + 1];
-                    ReadOnlySpan<int> k = yKernel.AsSpan(y * ySize, count);
-                    for (int x = 0; x < width; x++)
+                    Span<int> sums = accumulator.AsSpan(0, stride);
+                    for (int y = 0; y < height; y++)
                     {
-                        int r = 1 << (PrecisionBits - 1), g = r, b = r;
+                        int min = yBounds[2 * y];
+                        int count = yBounds[(2 * y) + 1];
+                        ReadOnlySpan<int> k = yKernel.AsSpan(y * ySize, count);
+                        sums.Fill(1 << (PrecisionBits - 1));
                         for (int i = 0; i < count; i++)
                         {
-                            int offset = ((min + i) * width * 3) + (3 * x);
-                            r += horizontal[offset] * k[i];
-                            g += horizontal[offset + 1] * k[i];
-                            b += horizontal[offset + 2] * k[i];
+                            int weight = k[i];
+                            ReadOnlySpan<byte> source = horizontal.AsSpan((min + i) * stride, stride);
+                            for (int j = 0; j < source.Length; j++)
+                            {
+                                sums[j] += source[j] * weight;
+                            }
                         }
 
-                        row[x] = new Rgb24(Clip8(r), Clip8(g), Clip8(b));
+                        Span<byte> row = System.Runtime.InteropServices.MemoryMarshal.AsBytes(rows.GetRowSpan(y));
+                        for (int j = 0; j < row.Length; j++)
+                        {
+                            row[j] = Clip8(sums[j]);
+                        }
                     }
-                }
-            });
+                });
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(accumulator);
+            }
+
             return result;
         }
         finally
