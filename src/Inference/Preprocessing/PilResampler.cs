@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -81,12 +82,7 @@ public static class PilResampler
                         sums.Fill(1 << (PrecisionBits - 1));
                         for (int i = 0; i < count; i++)
                         {
-                            int weight = k[i];
-                            ReadOnlySpan<byte> source = horizontal.AsSpan((min + i) * stride, stride);
-                            for (int j = 0; j < source.Length; j++)
-                            {
-                                sums[j] += source[j] * weight;
-                            }
+                            AddWeightedRow(horizontal.AsSpan((min + i) * stride, stride), k[i], sums);
                         }
 
                         Span<byte> row = System.Runtime.InteropServices.MemoryMarshal.AsBytes(rows.GetRowSpan(y));
@@ -107,6 +103,33 @@ public static class PilResampler
         finally
         {
             ArrayPool<byte>.Shared.Return(horizontal);
+        }
+    }
+
+    /// <summary><c>sums[j] += source[j] · weight</c> over a row, a vector of bytes widened to ints at a time.</summary>
+    private static void AddWeightedRow(ReadOnlySpan<byte> source, int weight, Span<int> sums)
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated && source.Length >= Vector<byte>.Count)
+        {
+            var factor = new Vector<int>(weight);
+            int ints = Vector<int>.Count;
+            for (; j <= source.Length - Vector<byte>.Count; j += Vector<byte>.Count)
+            {
+                Vector.Widen(new Vector<byte>(source[j..]), out Vector<ushort> low, out Vector<ushort> high);
+                Vector.Widen(low, out Vector<uint> a, out Vector<uint> b);
+                Vector.Widen(high, out Vector<uint> c, out Vector<uint> d);
+                Span<int> target = sums[j..];
+                (new Vector<int>(target) + (Vector.AsVectorInt32(a) * factor)).CopyTo(target);
+                (new Vector<int>(target[ints..]) + (Vector.AsVectorInt32(b) * factor)).CopyTo(target[ints..]);
+                (new Vector<int>(target[(2 * ints)..]) + (Vector.AsVectorInt32(c) * factor)).CopyTo(target[(2 * ints)..]);
+                (new Vector<int>(target[(3 * ints)..]) + (Vector.AsVectorInt32(d) * factor)).CopyTo(target[(3 * ints)..]);
+            }
+        }
+
+        for (; j < source.Length; j++)
+        {
+            sums[j] += source[j] * weight;
         }
     }
 
