@@ -73,7 +73,7 @@ public sealed record ClassScoresResponse(
 /// <param name="Palette">Optional palette for colour-coded PNGs: comma-separated <c>#rrggbb</c>, one per label, or <c>voc</c>.</param>
 public sealed record CreateEvaluationRequest(
     string Task,
-    int NumClasses,
+    int? NumClasses,
     int? IgnoreIndex,
     IReadOnlyList<string>? ClassNames,
     string? Model,

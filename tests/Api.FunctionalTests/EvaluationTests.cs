@@ -345,6 +345,19 @@ public sealed class EvaluationTests(SegServeFactory factory) : IClassFixture<Seg
     }
 
     [Fact]
+    public async Task CreateRun_BadBodies_Are400NamingTheProblem()
+    {
+        using var notJson = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json");
+        using HttpResponseMessage broken = await _client.PostAsync("/v1/evaluations", notJson, TestContext.Current.CancellationToken);
+        ProblemBody brokenProblem = await broken.ProblemAsync(400);
+        Assert.Contains("valid JSON", brokenProblem.Detail, StringComparison.Ordinal);
+
+        using HttpResponseMessage missing = await _client.PostAsJsonAsync("/v1/evaluations", new { task = "semantic" }, TestContext.Current.CancellationToken);
+        ProblemBody missingProblem = await missing.ProblemAsync(400);
+        Assert.Contains("numClasses is required", missingProblem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_SurvivesARestart()
     {
         EvaluationRunResponse run = await CreateRunAsync(new { task = "semantic", numClasses = 2 });

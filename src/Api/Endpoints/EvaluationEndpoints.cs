@@ -272,7 +272,7 @@ public static class EvaluationEndpoints
         }
 
         if (!TryCreateSettings(
-                body.NumClasses.ToString(CultureInfo.InvariantCulture),
+                body.NumClasses?.ToString(CultureInfo.InvariantCulture),
                 body.IgnoreIndex?.ToString(CultureInfo.InvariantCulture),
                 body.ClassNames,
                 body.Palette,

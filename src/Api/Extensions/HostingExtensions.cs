@@ -59,12 +59,20 @@ public static class HostingExtensions
             }
 
             HttpRequest request = context.HttpContext.Request;
+            if (context.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad)
+            {
+                context.ProblemDetails.Detail = $"The request to {request.Method} {request.Path} could not be read: {bad.Message} Send valid JSON with the fields /swagger lists.";
+                return;
+            }
+
             context.ProblemDetails.Detail = context.ProblemDetails.Status switch
             {
                 StatusCodes.Status404NotFound => $"There is no endpoint at {request.Method} {request.Path}; see /swagger.",
                 StatusCodes.Status405MethodNotAllowed => $"{request.Path} does not accept {request.Method}; see /swagger.",
                 StatusCodes.Status415UnsupportedMediaType =>
                     $"Send the image as multipart/form-data with a file field named 'image' (got Content-Type '{request.ContentType ?? "none"}').",
+                StatusCodes.Status400BadRequest =>
+                    $"The request to {request.Method} {request.Path} could not be read: a JSON body must be valid JSON with the fields /swagger lists (sent as Content-Type application/json, got '{request.ContentType ?? "none"}').",
                 _ => context.ProblemDetails.Title,
             };
         });
@@ -87,7 +95,12 @@ public static class HostingExtensions
     public static WebApplication UseSegServe(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseExceptionHandler();
+        // A request the framework could not bind (e.g. a body that is not valid JSON) is the client's error, in every
+        // environment: its status (400), not 500.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = static exception => exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         app.UseSwagger();
         app.UseSwaggerUI(static options =>
