@@ -10,6 +10,7 @@ using SegServe.Inference.Decoding;
 using SegServe.Inference;
 using SegServe.Inference.Evaluation;
 using SegServe.Inference.Evaluation.Instances;
+using SegServe.Inference.Imaging;
 using SegServe.Inference.Models;
 using SegServe.Inference.Pipeline;
 using SegServe.Inference.Rendering;
@@ -557,7 +558,7 @@ public static class EvaluationEndpoints
         ZipArchive zip;
         try
         {
-            zip = new ZipArchive(new MemoryStream(archive.Content.ToArray(), writable: false), ZipArchiveMode.Read);
+            zip = new ZipArchive(ImageDecoder.AsStream(archive.Content), ZipArchiveMode.Read);
         }
         catch (InvalidDataException ex)
         {

@@ -55,50 +55,15 @@ public static class MapEncoder
     public static (int X, int Y, int Width, int Height, byte[] Png)? EncodeCroppedMask(Evaluation.Instances.CocoRle mask)
     {
         ArgumentNullException.ThrowIfNull(mask);
-        int height = mask.Height;
-        int xs = int.MaxValue, xe = -1, ys = int.MaxValue, ye = -1;
-        long position = 0;
-        bool set = false;
-        foreach (uint count in mask.Counts)
-        {
-            if (set && count > 0)
-            {
-                long first = position, last = position + count - 1;
-                xs = Math.Min(xs, (int)(first / height));
-                xe = Math.Max(xe, (int)(last / height));
-                ys = last / height != first / height ? 0 : Math.Min(ys, (int)(first % height));
-                ye = last / height != first / height ? height - 1 : Math.Max(ye, (int)(last % height));
-            }
-
-            position += count;
-            set = !set;
-        }
-
-        if (xe < 0)
+        if (mask.Bounds() is not (int x, int y, int w, int h))
         {
             return null;
         }
 
-        int w = xe - xs + 1, h = ye - ys + 1;
         byte[] pixels = new byte[w * h];
-        position = 0;
-        set = false;
-        foreach (uint count in mask.Counts)
-        {
-            if (set)
-            {
-                for (long p = position; p < position + count; p++)
-                {
-                    pixels[(((int)(p % height) - ys) * w) + ((int)(p / height) - xs)] = 255;
-                }
-            }
-
-            position += count;
-            set = !set;
-        }
-
-        byte[] png = GreyPngWriter.Encode(w, h, 8, (pixels, w), static (state, y, row) => state.pixels.AsSpan(y * state.w, state.w).CopyTo(row));
-        return (xs, ys, w, h, png);
+        mask.Fill<byte>(pixels, x, y, w, 255);
+        byte[] png = GreyPngWriter.Encode(w, h, 8, (pixels, w), static (state, row, output) => state.pixels.AsSpan(row * state.w, state.w).CopyTo(output));
+        return (x, y, w, h, png);
     }
 
     /// <summary>
@@ -121,22 +86,7 @@ public static class MapEncoder
             // Paint the worst first so that better-scored masks end on top.
             for (int i = masks.Count - 1; i >= 0; i--)
             {
-                long position = 0;
-                bool set = false;
-                ushort id = (ushort)(i + 1);
-                foreach (uint count in masks[i].Counts)
-                {
-                    if (set)
-                    {
-                        for (long p = position; p < position + count; p++)
-                        {
-                            ids[((p % height) * width) + (p / height)] = id;
-                        }
-                    }
-
-                    position += count;
-                    set = !set;
-                }
+                masks[i].Fill(ids.AsSpan(0, height * width), 0, 0, width, (ushort)(i + 1));
             }
 
             return GreyPngWriter.Encode(width, height, 16, (ids, width), static (state, y, row) =>

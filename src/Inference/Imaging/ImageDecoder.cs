@@ -95,7 +95,8 @@ public sealed class ImageDecoder(ImageLimits limits)
         }
     }
 
-    internal static MemoryStream AsStream(ReadOnlyMemory<byte> encoded)
+    /// <summary>A read-only stream over the bytes, without copying them when they are backed by an array.</summary>
+    public static MemoryStream AsStream(ReadOnlyMemory<byte> encoded)
     {
         if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(encoded, out ArraySegment<byte> segment) && segment.Array is not null)
         {

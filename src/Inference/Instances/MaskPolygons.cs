@@ -20,30 +20,15 @@ public static class MaskPolygons
         int width = mask.Width;
 
         // The mask over its bounding rectangle, with a clear border of one pixel so every ring closes inside it.
-        (int xs, int xe, int ys, int ye) = Bounds(mask);
-        if (xe <= xs)
+        if (mask.Bounds() is not (int xs, int ys, int maskWidth, int maskHeight))
         {
             return [];
         }
 
-        int w = xe - xs + 2;
-        int h = ye - ys + 2;
+        int w = maskWidth + 2;
+        int h = maskHeight + 2;
         bool[] inside = new bool[w * h];
-        long position = 0;
-        bool set = false;
-        foreach (uint count in mask.Counts)
-        {
-            if (set)
-            {
-                for (long p = position; p < position + count; p++)
-                {
-                    inside[((int)(p % height) - ys + 1) * w + ((int)(p / height) - xs + 1)] = true;
-                }
-            }
-
-            position += count;
-            set = !set;
-        }
+        mask.Fill<bool>(inside, xs - 1, ys - 1, w, true);
 
         // Directed edges along pixel sides with the mask on the right-hand side (image y grows downwards), keyed by
         // their start corner. Corners are (x, y) in the padded grid, 0..w by 0..h.
@@ -151,38 +136,6 @@ public static class MaskPolygons
         }
 
         return [.. polygons.Select(p => new MaskPolygon(p.Points, p.Holes))];
-    }
-
-    private static (int Xs, int Xe, int Ys, int Ye) Bounds(CocoRle mask)
-    {
-        int height = mask.Height;
-        int xs = int.MaxValue, xe = -1, ys = int.MaxValue, ye = -1;
-        long position = 0;
-        bool set = false;
-        foreach (uint count in mask.Counts)
-        {
-            if (set && count > 0)
-            {
-                long first = position, last = position + count - 1;
-                xs = Math.Min(xs, (int)(first / height));
-                xe = Math.Max(xe, (int)(last / height));
-                if (last / height != first / height)
-                {
-                    ys = 0;
-                    ye = height - 1;
-                }
-                else
-                {
-                    ys = Math.Min(ys, (int)(first % height));
-                    ye = Math.Max(ye, (int)(last % height));
-                }
-            }
-
-            position += count;
-            set = !set;
-        }
-
-        return xe < 0 ? (0, 0, 0, 0) : (xs, xe + 1, ys, ye + 1);
     }
 
     private static int RightTurn(int previous, int current, List<int> choices, int stride)

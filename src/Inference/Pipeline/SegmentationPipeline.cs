@@ -86,32 +86,13 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
         ModelManifest manifest = model.Manifest ?? throw new InvalidOperationException($"Model '{model.Name}' has no manifest.");
         DynamicBatcher batcher = model.Batcher ?? throw new InvalidOperationException($"Model '{model.Name}' is not ready.");
         var timer = new StageTimer(_time);
-        DateTimeOffset deadline = options.Deadline ?? _time.GetUtcNow() + DefaultTimeout;
         DecodedImage image = _decoder.Decode(upload);
         try
         {
             timer.EndDecode();
-            InputGeometry geometry = model.Preprocessor!.Plan(image.Width, image.Height);
-            int length = ImagePreprocessor.TensorLength(geometry);
-            float[] tensor = ArrayPool<float>.Shared.Rent(length);
-            ModelOutput output;
-            try
-            {
-                model.Preprocessor.Write(image.Image, geometry, tensor.AsMemory(0, length));
-                timer.EndPreprocess();
-                long[] itemShape = model.InputShape(geometry, 1)[(model.HasBatchAxis ? 1 : 0)..];
-                output = await batcher.EnqueueAsync(tensor.AsMemory(0, length), itemShape, deadline, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                // The batcher has copied the tensor into its batch (or dropped the request) by the time it answers.
-                ArrayPool<float>.Shared.Return(tensor);
-            }
-
+            (InputGeometry geometry, ModelOutput output) = await RunModelAsync(model, batcher, image, options.Deadline, timer, cancellationToken).ConfigureAwait(false);
             using (output)
             {
-                timer.AddQueueAndInference(output.QueueWait, output.RunTime);
-                cancellationToken.ThrowIfCancellationRequested();
                 Interpolation upsample = manifest.Output.Kind == OutputKind.ClassIndices
                     ? Interpolation.Nearest
                     : options.Upsample ?? Interpolation.Bilinear;
@@ -160,26 +141,9 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
         try
         {
             timer.EndDecode();
-            InputGeometry geometry = model.Preprocessor!.Plan(image.Width, image.Height);
-            int length = ImagePreprocessor.TensorLength(geometry);
-            float[] tensor = ArrayPool<float>.Shared.Rent(length);
-            ModelOutput output;
-            try
-            {
-                model.Preprocessor.Write(image.Image, geometry, tensor.AsMemory(0, length));
-                timer.EndPreprocess();
-                long[] itemShape = model.InputShape(geometry, 1)[(model.HasBatchAxis ? 1 : 0)..];
-                output = await batcher.EnqueueAsync(tensor.AsMemory(0, length), itemShape, deadline ?? _time.GetUtcNow() + DefaultTimeout, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(tensor);
-            }
-
+            (InputGeometry geometry, ModelOutput output) = await RunModelAsync(model, batcher, image, deadline, timer, cancellationToken).ConfigureAwait(false);
             using (output)
             {
-                timer.AddQueueAndInference(output.QueueWait, output.RunTime);
-                cancellationToken.ThrowIfCancellationRequested();
                 List<DetectedObject> objects = InstanceDecoder.Decode(family, output.Values, geometry, model.ClassCount, options);
                 timer.EndPostprocess();
                 return new InstanceSegmentation(image, objects, timer);
@@ -190,6 +154,45 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
             image.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Where an image becomes the model's output: plan the geometry, preprocess into a pooled tensor, queue it in the
+    /// model's batcher and wait for this request's output (timed; cancellation checked once it is back).
+    /// </summary>
+    private async Task<(InputGeometry Geometry, ModelOutput Output)> RunModelAsync(
+        SegmentationModel model,
+        DynamicBatcher batcher,
+        DecodedImage image,
+        DateTimeOffset? deadline,
+        StageTimer timer,
+        CancellationToken cancellationToken)
+    {
+        InputGeometry geometry = model.Preprocessor!.Plan(image.Width, image.Height);
+        int length = ImagePreprocessor.TensorLength(geometry);
+        float[] tensor = ArrayPool<float>.Shared.Rent(length);
+        ModelOutput output;
+        try
+        {
+            model.Preprocessor.Write(image.Image, geometry, tensor.AsMemory(0, length));
+            timer.EndPreprocess();
+            long[] itemShape = model.InputShape(geometry, 1)[(model.HasBatchAxis ? 1 : 0)..];
+            output = await batcher.EnqueueAsync(tensor.AsMemory(0, length), itemShape, deadline ?? _time.GetUtcNow() + DefaultTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The batcher has copied the tensor into its batch (or dropped the request) by the time it answers.
+            ArrayPool<float>.Shared.Return(tensor);
+        }
+
+        timer.AddQueueAndInference(output.QueueWait, output.RunTime);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            output.Dispose();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return (geometry, output);
     }
 
     private static ForegroundMask DecodeForeground(ModelOutput output, ModelManifest manifest, InputGeometry geometry, int classId)

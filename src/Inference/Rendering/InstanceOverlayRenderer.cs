@@ -25,7 +25,7 @@ public static class InstanceOverlayRenderer
         {
             DetectedObject o = objects[i];
             Rgb24 colour = ClassPalette.VocColor(i + 1);
-            (int xs, int xe, int ys, int ye, bool[] inside) = Rasterise(o, width, height);
+            (int xs, int xe, int ys, int ye, bool[] inside) = Rasterise(o);
             int boxWidth = xe - xs;
             image.ProcessPixelRows(rows =>
             {
@@ -91,57 +91,16 @@ public static class InstanceOverlayRenderer
     }
 
     /// <summary>The mask over its bounding rectangle, from the RLE runs.</summary>
-    private static (int Xs, int Xe, int Ys, int Ye, bool[] Inside) Rasterise(DetectedObject o, int width, int height)
+    private static (int Xs, int Xe, int Ys, int Ye, bool[] Inside) Rasterise(DetectedObject o)
     {
-        int xs = width, xe = 0, ys = height, ye = 0;
-        long position = 0;
-        bool set = false;
-        foreach (uint count in o.Mask.Counts)
-        {
-            if (set && count > 0)
-            {
-                long first = position, last = position + count - 1;
-                xs = Math.Min(xs, (int)(first / height));
-                xe = Math.Max(xe, (int)(last / height) + 1);
-                ys = count >= height ? 0 : Math.Min(ys, Math.Min((int)(first % height), (int)(last % height)));
-                ye = count >= height ? height : Math.Max(ye, Math.Max((int)(first % height), (int)(last % height)) + 1);
-                if (last / height != first / height)
-                {
-                    ys = 0;
-                    ye = height;
-                }
-            }
-
-            position += count;
-            set = !set;
-        }
-
-        if (xe <= xs || ye <= ys)
+        if (o.Mask.Bounds() is not (int x, int y, int w, int h))
         {
             return (0, 0, 0, 0, []);
         }
 
-        int boxWidth = xe - xs;
-        bool[] inside = new bool[boxWidth * (ye - ys)];
-        position = 0;
-        set = false;
-        foreach (uint count in o.Mask.Counts)
-        {
-            if (set)
-            {
-                for (long p = position; p < position + count; p++)
-                {
-                    int x = (int)(p / height);
-                    int y = (int)(p % height);
-                    inside[((y - ys) * boxWidth) + (x - xs)] = true;
-                }
-            }
-
-            position += count;
-            set = !set;
-        }
-
-        return (xs, xe, ys, ye, inside);
+        bool[] inside = new bool[w * h];
+        o.Mask.Fill<bool>(inside, x, y, w, true);
+        return (x, x + w, y, y + h, inside);
     }
 
     private static int Luminance(Rgb24 c) => ((c.R * 299) + (c.G * 587) + (c.B * 114)) / 1000;

@@ -103,25 +103,66 @@ public sealed class CocoRle
     public byte[] Decode()
     {
         byte[] mask = new byte[Height * Width];
+        Fill(mask, 0, 0, Width, (byte)1);
+        return mask;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> at every set pixel into a row-major window of an image: pixel (x, y) goes to
+    /// <c>target[(y − originY) · stride + (x − originX)]</c>. The window must hold all set pixels.
+    /// </summary>
+    public void Fill<T>(Span<T> target, int originX, int originY, int stride, T value)
+    {
         long position = 0;
-        bool value = false;
+        bool set = false;
         foreach (uint count in Counts)
         {
-            if (value)
+            if (set)
             {
                 for (long p = position; p < position + count; p++)
                 {
-                    long x = p / Height;
-                    long y = p % Height;
-                    mask[(y * Width) + x] = 1;
+                    int x = (int)(p / Height);
+                    int y = (int)(p % Height);
+                    target[((y - originY) * stride) + (x - originX)] = value;
                 }
             }
 
             position += count;
-            value = !value;
+            set = !set;
+        }
+    }
+
+    /// <summary>The smallest rectangle holding every set pixel; null for an empty mask.</summary>
+    public (int X, int Y, int Width, int Height)? Bounds()
+    {
+        int xs = int.MaxValue, xe = -1, ys = int.MaxValue, ye = -1;
+        long position = 0;
+        bool set = false;
+        foreach (uint count in Counts)
+        {
+            if (set && count > 0)
+            {
+                long first = position, last = position + count - 1;
+                xs = Math.Min(xs, (int)(first / Height));
+                xe = Math.Max(xe, (int)(last / Height));
+                if (last / Height != first / Height)
+                {
+                    // The run wraps from one column into the next: it touches every row in between.
+                    ys = 0;
+                    ye = Height - 1;
+                }
+                else
+                {
+                    ys = Math.Min(ys, (int)(first % Height));
+                    ye = Math.Max(ye, (int)(last % Height));
+                }
+            }
+
+            position += count;
+            set = !set;
         }
 
-        return mask;
+        return xe < 0 ? null : (xs, ys, xe - xs + 1, ye - ys + 1);
     }
 
     /// <summary>The compressed string form of the counts (pycocotools <c>rleToString</c>).</summary>
