@@ -16,14 +16,14 @@ internal static class PipelineProbe
         var decoder = new ImageDecoder(options.Images);
         using var repository = new ModelRepository(Options.Create(options), NullLogger<ModelRepository>.Instance);
         repository.Load();
-        repository.TryGet("selfie", out SegmentationModel model);
+        repository.TryGet("selfie", out SegmentationModel? model);
         var pipeline = new SegmentationPipeline(decoder, TimeProvider.System);
         byte[] jpeg = BenchmarkData.Jpeg512();
         double[] sums = new double[7];
         for (int i = 0; i < 600; i++)
         {
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            using SemanticSegmentation result = pipeline.SegmentAsync(model, jpeg, new SegmentOptions(null, null, false), CancellationToken.None).GetAwaiter().GetResult();
+            using SemanticSegmentation result = pipeline.SegmentAsync(model!, jpeg, new SegmentOptions(null, null, false), CancellationToken.None).GetAwaiter().GetResult();
             double total = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             if (i >= 100)
             {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Mvc.Testing;
 using SegServe.Api.FunctionalTests.Infrastructure;
 using SegServe.Contracts;
 using SixLabors.ImageSharp;
@@ -11,7 +10,7 @@ using SixLabors.ImageSharp.Processing;
 namespace SegServe.Api.FunctionalTests;
 
 /// <summary>The embedded selfie model behind its dynamic batcher (max batch 8, 2 ms delay, 2 instances), under concurrency.</summary>
-public sealed class BatchingTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+public sealed class BatchingTests(DefaultModelsFactory factory) : IClassFixture<DefaultModelsFactory>
 {
     private readonly HttpClient _client = factory.CreateClient();
 

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Mvc.Testing;
 using SegServe.Api.FunctionalTests.Infrastructure;
 using SegServe.Contracts;
 using SixLabors.ImageSharp;
@@ -10,7 +9,7 @@ namespace SegServe.Api.FunctionalTests;
 /// The service exactly as the README's run command starts it: default configuration, the embedded models in
 /// <c>models/</c>. Needs nothing from <c>shared/</c>: it runs on a fresh clone too.
 /// </summary>
-public sealed class DefaultModelsTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+public sealed class DefaultModelsTests(DefaultModelsFactory factory) : IClassFixture<DefaultModelsFactory>
 {
     private readonly HttpClient _client = factory.CreateClient();
 

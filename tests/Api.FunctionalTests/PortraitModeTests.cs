@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Mvc.Testing;
 using SegServe.Api.FunctionalTests.Infrastructure;
 using SegServe.Contracts;
 using SixLabors.ImageSharp;
@@ -12,7 +11,7 @@ namespace SegServe.Api.FunctionalTests;
 /// <summary>
 /// Portrait mode with the embedded selfie model, exactly as the README's run command serves it, on real photos.
 /// </summary>
-public sealed class PortraitModeTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+public sealed class PortraitModeTests(DefaultModelsFactory factory) : IClassFixture<DefaultModelsFactory>
 {
     private readonly HttpClient _client = factory.CreateClient();
 

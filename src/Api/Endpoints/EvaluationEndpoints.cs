@@ -509,14 +509,14 @@ public static class EvaluationEndpoints
                     return ProblemResults.InvalidParameter("model", $"An 'image' needs a model to predict it: give 'model', or send a 'prediction' label map instead{where}.");
                 }
 
-                ProblemHttpResult? problem = SegmentationEndpoints.CheckReady(settings.Model, request, services.Repository, out SegmentationModel model);
+                ProblemHttpResult? problem = SegmentationEndpoints.CheckReady(settings.Model, request, services.Repository, out SegmentationModel? model);
                 if (problem is not null)
                 {
                     return problem;
                 }
 
                 var options = new SegmentOptions(null, null, false, null, services.Time.GetUtcNow() + TimeSpan.FromMilliseconds(services.Options.Value.Queue.DefaultTimeoutMs));
-                (SemanticSegmentation? result, problem) = await SegmentationEndpoints.SegmentUploadAsync(model, image!.Content, options, services, request, cancellationToken).ConfigureAwait(false);
+                (SemanticSegmentation? result, problem) = await SegmentationEndpoints.SegmentUploadAsync(model!, image!.Content, options, services, request, cancellationToken).ConfigureAwait(false);
                 if (result is null)
                 {
                     return problem;
@@ -737,7 +737,7 @@ public static class EvaluationEndpoints
         ModelManifest? manifest = null;
         if (!string.IsNullOrEmpty(model))
         {
-            if (!repository.TryGet(model, out SegmentationModel found))
+            if (!repository.TryGet(model, out SegmentationModel? found))
             {
                 problem = ProblemResults.ModelNotFound(model);
                 return false;

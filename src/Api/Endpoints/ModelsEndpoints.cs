@@ -50,7 +50,7 @@ public static class ModelsEndpoints
     /// <param name="name">The model's name (its folder).</param>
     /// <param name="repository">The model repository.</param>
     public static Results<Ok<ModelDescription>, ProblemHttpResult> GetModel(string name, ModelRepository repository) =>
-        repository.TryGet(name, out SegmentationModel model)
+        repository.TryGet(name, out SegmentationModel? model)
             ? TypedResults.Ok(model.ToDescription())
             : ProblemResults.ModelNotFound(name);
 
@@ -59,7 +59,7 @@ public static class ModelsEndpoints
     /// <param name="repository">The model repository.</param>
     public static Results<Ok<QueueStatisticsResponse>, ProblemHttpResult> GetQueueStatistics(string name, ModelRepository repository)
     {
-        if (!repository.TryGet(name, out SegmentationModel model))
+        if (!repository.TryGet(name, out SegmentationModel? model))
         {
             return ProblemResults.ModelNotFound(name);
         }

@@ -118,7 +118,7 @@ public static class SegmentationEndpoints
             return NotAcceptable(request, "application/json or image/png");
         }
 
-        if (services.Repository.TryGet(name, out SegmentationModel candidate) && candidate.InstanceFamily is not null)
+        if (services.Repository.TryGet(name, out SegmentationModel? candidate) && candidate.InstanceFamily is not null)
         {
             string? semanticOnly = !string.IsNullOrEmpty(upsample) ? "upsample" : !string.IsNullOrEmpty(threshold) ? "threshold" : null;
             if (semanticOnly is not null)
@@ -152,7 +152,7 @@ public static class SegmentationEndpoints
 
         using (result)
         {
-            SegmentationModel model = services.Repository.TryGet(name, out SegmentationModel m) ? m : throw new InvalidOperationException();
+            SegmentationModel model = services.Repository.TryGet(name, out SegmentationModel? m) ? m : throw new InvalidOperationException();
             StageTimer timer = result.Timer;
             timer.Restart();
             byte[] classMapPng = MapEncoder.EncodeClassMap(result.Map);
@@ -220,7 +220,7 @@ public static class SegmentationEndpoints
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (services.Repository.TryGet(name, out SegmentationModel instanceModel) && instanceModel.InstanceFamily is not null)
+        if (services.Repository.TryGet(name, out SegmentationModel? instanceModel) && instanceModel.InstanceFamily is not null)
         {
             string? semanticOnly = !string.IsNullOrEmpty(effect) ? "effect" : !string.IsNullOrEmpty(foreground) ? "foreground" : !string.IsNullOrEmpty(radius) ? "radius"
                 : !string.IsNullOrEmpty(background) ? "background" : !string.IsNullOrEmpty(outline) ? "outline" : !string.IsNullOrEmpty(legend) ? "legend"
@@ -290,7 +290,7 @@ public static class SegmentationEndpoints
         int? foregroundClass = null;
         if (portrait.Effect is not null)
         {
-            if (!services.Repository.TryGet(name, out SegmentationModel candidate))
+            if (!services.Repository.TryGet(name, out SegmentationModel? candidate))
             {
                 return ProblemResults.ModelNotFound(name);
             }
@@ -333,8 +333,8 @@ public static class SegmentationEndpoints
                 return ApplyPortraitEffect(result, portraitEffect, portrait, mediaType, request);
             }
 
-            services.Repository.TryGet(name, out SegmentationModel model);
-            ModelManifest manifest = model.Manifest!;
+            services.Repository.TryGet(name, out SegmentationModel? model);
+            ModelManifest manifest = model!.Manifest!;
             StageTimer timer = result.Timer;
             timer.Restart();
             var names = new string[manifest.Classes.Count];
@@ -411,7 +411,7 @@ public static class SegmentationEndpoints
         SegmentationServices services,
         CancellationToken cancellationToken)
     {
-        ProblemHttpResult? problem = CheckReady(name, request, services.Repository, out SegmentationModel model);
+        ProblemHttpResult? problem = CheckReady(name, request, services.Repository, out SegmentationModel? model);
         if (problem is not null)
         {
             return (null, problem);
@@ -431,12 +431,12 @@ public static class SegmentationEndpoints
 
         using (upload)
         {
-            return await SegmentUploadAsync(model, upload.Content, options with { Deadline = deadline }, services, request, cancellationToken).ConfigureAwait(false);
+            return await SegmentUploadAsync(model!, upload.Content, options with { Deadline = deadline }, services, request, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>The model by name if it is ready to serve; otherwise the problem (404, or 503 with the reason).</summary>
-    internal static ProblemHttpResult? CheckReady(string name, HttpRequest request, ModelRepository repository, out SegmentationModel model)
+    internal static ProblemHttpResult? CheckReady(string name, HttpRequest request, ModelRepository repository, out SegmentationModel? model)
     {
         if (!repository.TryGet(name, out model))
         {

@@ -3,16 +3,18 @@ using SegServe.Inference.Models;
 namespace SegServe.Api.Extensions;
 
 /// <summary>
-/// Opens and warms up every model before the server accepts requests (hosted services start before Kestrel listens),
-/// so that the first request never pays for a session creation.
+/// Lists the models when the host starts, then opens and warms them up in the background: the server listens at
+/// once, so that clients and probes can watch the models load (<c>/health/ready</c>, <c>GET /v1/models</c>).
 /// </summary>
-internal sealed class ModelLoader(ModelRepository repository) : IHostedService
+internal sealed class ModelLoader(ModelRepository repository, IServiceProvider services) : BackgroundService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        repository.Load();
-        return Task.CompletedTask;
+        repository.Discover();
+        return base.StartAsync(cancellationToken);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        // Loading is CPU work (session creation, warm-up runs): off the thread that starts the host.
+        Task.Run(() => repository.LoadAsync(services.GetService<IModelLoadObserver>(), stoppingToken), stoppingToken);
 }

@@ -4,8 +4,12 @@ namespace SegServe.Inference.Execution;
 
 /// <summary>The execution provider a session was created with, and why.</summary>
 /// <param name="Name"><c>CUDA</c> or <c>CPU</c>.</param>
-/// <param name="Note">Why this one: e.g. the error that kept CUDA from loading.</param>
-public sealed record ExecutionProviderChoice(string Name, string Note);
+/// <param name="Detail">Why this one, as it happened (e.g. the native loader's error with the paths it tried): for the log.</param>
+public sealed record ExecutionProviderChoice(string Name, string Detail)
+{
+    /// <summary>Why this one, for clients: <see cref="Detail"/> without file-system paths.</summary>
+    public string Note { get; } = Models.PathRedaction.Redact(Detail);
+}
 
 /// <summary>Creates ONNX Runtime sessions on CUDA when it loads, else on CPU, and says which one runs.</summary>
 public static class SessionFactory

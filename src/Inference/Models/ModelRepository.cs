@@ -1,21 +1,27 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SegServe.Inference.Execution;
 using SegServe.Inference.Scheduling;
 
 namespace SegServe.Inference.Models;
 
 /// <summary>
-/// The models folder: one sub-folder per model. Every folder is opened at start; a model that fails is kept with its
-/// reason so that it can be reported, and the others still serve.
+/// The models folder: one sub-folder per model. <see cref="Discover"/> lists the folders at once (every model is then
+/// <see cref="ModelStatus.Loading"/>, visible to clients); <see cref="LoadAsync"/> opens and warms them one at a time,
+/// in name order, while the host already serves. A model that fails is kept with its reason so that it can be
+/// reported, and the others still serve.
 /// </summary>
-public sealed partial class ModelRepository : IDisposable
+public sealed partial class ModelRepository : IModelRegistry, IDisposable
 {
     private readonly InferenceOptions _options;
     private readonly ILogger<ModelRepository> _logger;
     private readonly string _root;
     private readonly TimeProvider _time;
     private readonly InferenceMetrics? _metrics;
-    private IReadOnlyDictionary<string, SegmentationModel> _models = new Dictionary<string, SegmentationModel>();
+    private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _discovery = new();
+    private SortedDictionary<string, SegmentationModel>? _models;
 
     public ModelRepository(
         IOptions<InferenceOptions> options,
@@ -32,65 +38,107 @@ public sealed partial class ModelRepository : IDisposable
         _metrics = metrics;
     }
 
-    /// <summary>Absolute path of the models folder.</summary>
+    /// <summary>Absolute path of the models folder (for logs; never shown to clients).</summary>
     public string Root => _root;
 
-    /// <summary>True once <see cref="Load"/> has finished.</summary>
-    public bool IsLoaded { get; private set; }
+    /// <summary>True once every model has finished loading (ready or failed).</summary>
+    public bool IsLoaded => _loaded.Task.IsCompleted;
 
-    /// <summary>Every model, loaded or failed, by name.</summary>
-    public IReadOnlyCollection<SegmentationModel> Models => (IReadOnlyCollection<SegmentationModel>)_models.Values;
+    /// <summary>Completes when every model has finished loading.</summary>
+    public Task Loaded => _loaded.Task;
 
-    /// <summary>Opens every model folder, then warms the loaded ones up. Safe to call once.</summary>
-    public void Load()
+    /// <summary>Every model, in name order; empty before <see cref="Discover"/>.</summary>
+    public IReadOnlyCollection<SegmentationModel> Models => (IReadOnlyCollection<SegmentationModel>?)_models?.Values ?? [];
+
+    /// <summary>Lists the model folders; each model is then loading. Cheap, and safe to call more than once.</summary>
+    public void Discover()
     {
-        var models = new SortedDictionary<string, SegmentationModel>(StringComparer.Ordinal);
-        if (!Directory.Exists(_root))
+        lock (_discovery)
         {
-            LogNoModelsFolder(_root);
-            _models = models;
-            IsLoaded = true;
-            return;
-        }
-
-        foreach (string directory in Directory.EnumerateDirectories(_root))
-        {
-            SegmentationModel model = SegmentationModel.Open(directory, _options);
-            model.ApplyBatchingOverride(_options.Queue.Models.GetValueOrDefault(model.Name));
-            if (model.Status != ModelStatus.Failed)
+            if (_models is not null)
             {
-                if (_options.WarmUp)
-                {
-                    model.WarmUp();
-                }
-                else
-                {
-                    model.MarkReady();
-                }
-
-                model.StartBatcher(_time, _metrics);
+                return;
             }
 
-            models[model.Name] = model;
-            if (model.Status == ModelStatus.Failed)
+            var models = new SortedDictionary<string, SegmentationModel>(StringComparer.Ordinal);
+            if (Directory.Exists(_root))
             {
-                LogModelFailed(model.Name, model.FailureReason);
+                foreach (string directory in Directory.EnumerateDirectories(_root))
+                {
+                    SegmentationModel model = SegmentationModel.Discover(directory);
+                    models[model.Name] = model;
+                }
             }
             else
             {
-                LogModelReady(model.Name, model.Provider?.Name, model.Provider?.Note, model.Input?.ShapeText(), model.Output?.ShapeText());
+                LogNoModelsFolder(_root);
             }
-        }
 
-        _models = models;
-        IsLoaded = true;
+            _models = models;
+        }
     }
 
-    public bool TryGet(string name, out SegmentationModel model) => _models.TryGetValue(name, out model!);
+    /// <summary>
+    /// Opens and warms up every discovered model, one at a time. Cancellation (the host stopping) leaves the models
+    /// not reached in their loading state.
+    /// </summary>
+    public async Task LoadAsync(IModelLoadObserver? observer = null, CancellationToken cancellationToken = default)
+    {
+        Discover();
+        try
+        {
+            foreach (SegmentationModel model in _models!.Values)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                long started = _time.GetTimestamp();
+                model.Open(_options);
+                if (_options.WarmUp)
+                {
+                    await ModelWarmUp.RunAsync(model, observer, cancellationToken).ConfigureAwait(false);
+                }
+
+                model.MarkReady(_time, _metrics);
+                if (model.Status == ModelStatus.Failed)
+                {
+                    LogModelFailed(model.Name, model.FailureDetail);
+                }
+                else
+                {
+                    LogModelReady(model.Name, model.Provider?.Name, model.Provider?.Detail, model.Input?.ShapeText(), model.Output?.ShapeText(), _time.GetElapsedTime(started).TotalMilliseconds);
+                }
+            }
+
+            _loaded.TrySetResult();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _loaded.TrySetCanceled(cancellationToken);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            _loaded.TrySetException(ex);
+            throw;
+        }
+    }
+
+    /// <summary>Discovers, opens and warms up every model before returning (tools and benchmarks).</summary>
+    public void Load() => LoadAsync().GetAwaiter().GetResult();
+
+    public bool TryGet(string name, [MaybeNullWhen(false)] out SegmentationModel model)
+    {
+        if (_models is { } models)
+        {
+            return models.TryGetValue(name, out model);
+        }
+
+        model = null;
+        return false;
+    }
 
     public void Dispose()
     {
-        foreach (SegmentationModel model in _models.Values)
+        foreach (SegmentationModel model in Models)
         {
             model.Dispose();
         }
@@ -102,6 +150,6 @@ public sealed partial class ModelRepository : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} failed to load: {Reason}")]
     private partial void LogModelFailed(string model, string? reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} ready on {Provider} ({Note}); input {Input}, output {Output}.")]
-    private partial void LogModelReady(string model, string? provider, string? note, string? input, string? output);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} ready on {Provider} ({Note}); input {Input}, output {Output}; loaded in {Milliseconds:0} ms.")]
+    private partial void LogModelReady(string model, string? provider, string? note, string? input, string? output, double milliseconds);
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Hosting;
 
 namespace SegServe.Api.FunctionalTests.Infrastructure;
 
@@ -73,6 +74,24 @@ public class SegServeFactory : WebApplicationFactory<Program>
         builder.UseSetting("Evaluation:DatabasePath", DatabasePath);
         ConfigureSettings(builder);
     }
+
+    /// <summary>
+    /// Starts the host and waits until every model has loaded: the service listens while models load in the background,
+    /// and most tests are about models that serve (the loading state has tests of its own).
+    /// </summary>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        IHost host = base.CreateHost(builder);
+        if (WaitForModels)
+        {
+            ModelsLoaded.Wait(host);
+        }
+
+        return host;
+    }
+
+    /// <summary>Whether <see cref="CreateHost"/> waits for the models to load (true unless a test watches them load).</summary>
+    protected virtual bool WaitForModels => true;
 
     /// <summary>Lets a derived factory change settings (e.g. lower limits).</summary>
     protected virtual void ConfigureSettings(IWebHostBuilder builder)
