@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using SegServe.Inference.Decoding;
+using SegServe.Inference.Masks;
 using SegServe.Inference.Memory;
 
 namespace SegServe.Inference.Encoding;
@@ -49,7 +50,7 @@ public static class MapEncoder
     }
 
     /// <summary>The mask over its bounding rectangle as an 8-bit PNG (255 inside); null for an empty mask.</summary>
-    public static (int X, int Y, int Width, int Height, byte[] Png)? EncodeCroppedMask(Evaluation.Instances.CocoRle mask)
+    public static (int X, int Y, int Width, int Height, byte[] Png)? EncodeCroppedMask(CocoRle mask)
     {
         ArgumentNullException.ThrowIfNull(mask);
         if (mask.Bounds() is not (int x, int y, int w, int h))
@@ -67,7 +68,7 @@ public static class MapEncoder
     /// A 16-bit greyscale PNG of instance ids: pixel value <c>i</c> for the <c>i</c>-th mask (1-based, best first), 0 where
     /// none; where masks overlap, the better-scored (earlier) one wins.
     /// </summary>
-    public static byte[] EncodeInstanceIds(IReadOnlyList<Evaluation.Instances.CocoRle> masks, int height, int width)
+    public static byte[] EncodeInstanceIds(IReadOnlyList<CocoRle> masks, int height, int width)
     {
         ArgumentNullException.ThrowIfNull(masks);
         if (masks.Count > ushort.MaxValue)

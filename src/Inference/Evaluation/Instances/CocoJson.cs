@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SegServe.Inference.Masks;
 using SegServe.Inference.Memory;
 
 namespace SegServe.Inference.Evaluation.Instances;
