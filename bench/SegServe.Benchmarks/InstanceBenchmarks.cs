@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML.OnnxRuntime;
-using SegServe.Inference.Evaluation.Instances;
 using SegServe.Inference.Instances;
+using SegServe.Inference.Masks;
 using SegServe.Inference.Preprocessing;
 
 namespace SegServe.Benchmarks;

@@ -6,11 +6,11 @@ using SegServe.Api.Evaluations;
 using SegServe.Api.Problems;
 using SegServe.Api.Uploads;
 using SegServe.Contracts;
-using SegServe.Inference.Decoding;
 using SegServe.Inference;
 using SegServe.Inference.Evaluation;
 using SegServe.Inference.Evaluation.Instances;
 using SegServe.Inference.Imaging;
+using SegServe.Inference.Memory;
 using SegServe.Inference.Models;
 using SegServe.Inference.Pipeline;
 using SegServe.Inference.Rendering;
@@ -219,8 +219,8 @@ public static class EvaluationEndpoints
                 throw new EvaluationInputException("A PNG ground truth of instance ids needs 'classMap', a PNG of class indices of the same size.", unreadable: true);
             }
 
-            using LabelMap ids = LabelMapReader.Read(truthFile.Content, "groundTruth", null, maxPixels);
-            using LabelMap classes = LabelMapReader.Read(classFile.Content, "classMap", null, maxPixels);
+            using Plane<ushort> ids = LabelMapReader.Read(truthFile.Content, "groundTruth", null, maxPixels);
+            using Plane<ushort> classes = LabelMapReader.Read(classFile.Content, "classMap", null, maxPixels);
             truth = CocoJson.FromInstanceMaps(ids, classes, imageId);
         }
         else
@@ -493,8 +493,9 @@ public static class EvaluationEndpoints
         }
 
         long maxPixels = services.Options.Value.Images.MaxPixels;
-        LabelMap? truth = null;
-        LabelMap? predicted = null;
+        Plane<ushort>? truth = null;
+        Plane<ushort>? predicted = null;
+        SemanticSegmentation? segmentation = null;
         try
         {
             truth = LabelMapReader.Read(groundTruth.Content, "groundTruth" + where, settings.Palette, maxPixels);
@@ -522,10 +523,9 @@ public static class EvaluationEndpoints
                     return problem;
                 }
 
-                using (result)
-                {
-                    predicted = ToLabelMap(result.Map);
-                }
+                // The model's class map is scored as it is: keep the segmentation alive until accumulation is done.
+                segmentation = result;
+                predicted = result.Map.Classes;
             }
 
             SemanticEvaluator.Accumulate(predicted, truth, settings.IgnoreIndex, sums);
@@ -540,7 +540,14 @@ public static class EvaluationEndpoints
         finally
         {
             truth?.Dispose();
-            predicted?.Dispose();
+            if (segmentation is not null)
+            {
+                segmentation.Dispose();
+            }
+            else
+            {
+                predicted?.Dispose();
+            }
         }
     }
 
@@ -677,19 +684,6 @@ public static class EvaluationEndpoints
     {
         SemanticScores scores = SemanticScores.From(sums);
         return new StoredSample(name, scores.Pixels, scores.PixelAccuracy, scores.MeanIou, System.Runtime.InteropServices.MemoryMarshal.AsBytes(sums.ToArray().AsSpan()).ToArray());
-    }
-
-    private static LabelMap ToLabelMap(ClassMap map)
-    {
-        var labels = new LabelMap(map.Width, map.Height);
-        ReadOnlySpan<ushort> classes = map.Classes;
-        Span<int> destination = labels.Labels;
-        for (int i = 0; i < destination.Length; i++)
-        {
-            destination[i] = classes[i];
-        }
-
-        return labels;
     }
 
     private static SemanticScoresResponse ToContract(SemanticScores scores, SemanticAccumulator sums, ScoringSettings settings)

@@ -8,6 +8,7 @@ using SegServe.Inference;
 using SegServe.Inference.Decoding;
 using SegServe.Inference.Encoding;
 using SegServe.Inference.Imaging;
+using SegServe.Inference.Memory;
 using SegServe.Inference.Models;
 using SegServe.Inference.Pipeline;
 using SegServe.Inference.Rendering;
@@ -163,7 +164,7 @@ public static class SegmentationEndpoints
                 return TypedResults.File(classMapPng, Png);
             }
 
-            byte[]? confidencePng = result.Map.HasConfidence ? MapEncoder.EncodeConfidence(result.Map) : null;
+            byte[]? confidencePng = result.Map.Confidence is not null ? MapEncoder.EncodeConfidence(result.Map) : null;
             timer.EndEncode();
             int bitDepth = MapEncoder.ClassMapBitDepth(result.Map.ClassCount);
             var response = new SegmentationResponse(
@@ -367,7 +368,7 @@ public static class SegmentationEndpoints
     {
         StageTimer timer = result.Timer;
         timer.Restart();
-        ForegroundMask mask = result.Foreground ?? throw new InvalidOperationException("The pipeline did not compute the foreground mask.");
+        Plane<byte> mask = result.Foreground ?? throw new InvalidOperationException("The pipeline did not compute the foreground mask.");
         var image = result.Image.Image;
         using var stream = new MemoryStream();
         if (effect == PortraitEffect.Cutout)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SegServe.Inference.Evaluation.Instances;
+using SegServe.Inference.Masks;
 
 namespace SegServe.Api.Evaluations;
 

@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SegServe.Inference.Geometry;
+using SegServe.Inference.Memory;
 using SegServe.Inference.Models;
 using SegServe.Inference.Preprocessing;
 
@@ -43,6 +44,7 @@ public static class SemanticDecoder
         using AxisSampling ys = CreateSampling(options.Upsample, outputHeight, geometry.InputHeight, geometry.ContentY, geometry.ContentHeight, height);
 
         var map = new ClassMap(width, height, classCount, options.IncludeConfidence);
+        Plane<byte>? confidence = map.Confidence;
         int span = xs.MaxIndex - xs.MinIndex + 1;
         float[] columnBuffer = ArrayPool<float>.Shared.Rent(span);
         float[] best = ArrayPool<float>.Shared.Rent(width);
@@ -53,7 +55,7 @@ public static class SemanticDecoder
             int plane = outputHeight * outputWidth;
             for (int y = 0; y < height; y++)
             {
-                Span<ushort> classRow = map.ClassRow(y);
+                Span<ushort> classRow = map.Classes.Row(y);
                 for (int c = 0; c < channels; c++)
                 {
                     ReadOnlySpan<float> channel = scores.Slice(c * plane, plane);
@@ -63,7 +65,7 @@ public static class SemanticDecoder
                     Accumulate(c, kind, value.AsSpan(0, width), best.AsSpan(0, width), sum.AsSpan(0, width), classRow);
                 }
 
-                Finish(kind, options, best.AsSpan(0, width), sum.AsSpan(0, width), classRow, map.ConfidenceRow(y));
+                Finish(kind, options, best.AsSpan(0, width), sum.AsSpan(0, width), classRow, confidence is null ? [] : confidence.Row(y));
             }
         }
         finally
@@ -82,9 +84,10 @@ public static class SemanticDecoder
     /// The probability of one class per pixel at the original size, for compositing (portrait effects). The class's
     /// probability is formed at the model's resolution first — softmax over logits, the channel itself for
     /// probabilities, <c>p</c> or <c>1 − p</c> for a sigmoid channel, 0 or 1 for class indices — and then upsampled
-    /// bilinearly, so a soft edge of a few output pixels becomes a feathered edge in the photo.
+    /// bilinearly, so a soft edge of a few output pixels becomes a feathered edge in the photo. The result holds 0–255
+    /// for probability 0–1, in a pooled plane the caller disposes.
     /// </summary>
-    public static ForegroundMask DecodeForeground<TScore>(
+    public static Plane<byte> DecodeForeground<TScore>(
         ReadOnlySpan<TScore> scores,
         int channels,
         int outputHeight,
@@ -116,7 +119,7 @@ public static class SemanticDecoder
             int height = geometry.OriginalHeight;
             using AxisSampling xs = CreateSampling(Interpolation.Bilinear, outputWidth, geometry.InputWidth, geometry.ContentX, geometry.ContentWidth, width);
             using AxisSampling ys = CreateSampling(Interpolation.Bilinear, outputHeight, geometry.InputHeight, geometry.ContentY, geometry.ContentHeight, height);
-            var mask = new ForegroundMask(width, height, classId);
+            var mask = new Plane<byte>(width, height);
             int span = xs.MaxIndex - xs.MinIndex + 1;
             float[] columnBuffer = ArrayPool<float>.Shared.Rent(span);
             float[] row = ArrayPool<float>.Shared.Rent(width);
@@ -247,7 +250,7 @@ public static class SemanticDecoder
         for (int y = 0; y < height; y++)
         {
             ReadOnlySpan<TIndex> source = indices.Slice(ys.Indices[y] * outputWidth, outputWidth);
-            Span<ushort> row = map.ClassRow(y);
+            Span<ushort> row = map.Classes.Row(y);
             for (int x = 0; x < row.Length; x++)
             {
                 long id = long.CreateTruncating(source[columns[x]]);

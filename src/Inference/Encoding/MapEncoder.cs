@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using SegServe.Inference.Decoding;
+using SegServe.Inference.Masks;
+using SegServe.Inference.Memory;
 
 namespace SegServe.Inference.Encoding;
 
@@ -18,9 +20,9 @@ public static class MapEncoder
         ArgumentNullException.ThrowIfNull(map);
         if (ClassMapBitDepth(map.ClassCount) == 16)
         {
-            return GreyPngWriter.Encode(map.Width, map.Height, 16, map, static (m, y, row) =>
+            return GreyPngWriter.Encode(map.Width, map.Height, 16, map.Classes, static (m, y, row) =>
             {
-                ReadOnlySpan<ushort> source = m.ClassRow(y);
+                ReadOnlySpan<ushort> source = m.Row(y);
                 for (int x = 0; x < source.Length; x++)
                 {
                     BinaryPrimitives.WriteUInt16BigEndian(row[(2 * x)..], source[x]);
@@ -28,10 +30,10 @@ public static class MapEncoder
             });
         }
 
-        return GreyPngWriter.Encode(map.Width, map.Height, 8, map, static (m, y, row) =>
+        return GreyPngWriter.Encode(map.Width, map.Height, 8, map.Classes, static (m, y, row) =>
         {
             // Class ids below 256 in 16-bit storage: the low byte of each is the pixel.
-            ReadOnlySpan<ushort> source = m.ClassRow(y);
+            ReadOnlySpan<ushort> source = m.Row(y);
             for (int x = 0; x < source.Length; x++)
             {
                 row[x] = (byte)source[x];
@@ -43,16 +45,12 @@ public static class MapEncoder
     public static byte[] EncodeConfidence(ClassMap map)
     {
         ArgumentNullException.ThrowIfNull(map);
-        if (!map.HasConfidence)
-        {
-            throw new InvalidOperationException("The class map was decoded without confidence.");
-        }
-
-        return GreyPngWriter.Encode(map.Width, map.Height, 8, map, static (m, y, row) => m.ConfidenceRow(y).CopyTo(row));
+        Plane<byte> confidence = map.Confidence ?? throw new InvalidOperationException("The class map was decoded without confidence.");
+        return GreyPngWriter.Encode(map.Width, map.Height, 8, confidence, static (m, y, row) => m.Row(y).CopyTo(row));
     }
 
     /// <summary>The mask over its bounding rectangle as an 8-bit PNG (255 inside); null for an empty mask.</summary>
-    public static (int X, int Y, int Width, int Height, byte[] Png)? EncodeCroppedMask(Evaluation.Instances.CocoRle mask)
+    public static (int X, int Y, int Width, int Height, byte[] Png)? EncodeCroppedMask(CocoRle mask)
     {
         ArgumentNullException.ThrowIfNull(mask);
         if (mask.Bounds() is not (int x, int y, int w, int h))
@@ -70,7 +68,7 @@ public static class MapEncoder
     /// A 16-bit greyscale PNG of instance ids: pixel value <c>i</c> for the <c>i</c>-th mask (1-based, best first), 0 where
     /// none; where masks overlap, the better-scored (earlier) one wins.
     /// </summary>
-    public static byte[] EncodeInstanceIds(IReadOnlyList<Evaluation.Instances.CocoRle> masks, int height, int width)
+    public static byte[] EncodeInstanceIds(IReadOnlyList<CocoRle> masks, int height, int width)
     {
         ArgumentNullException.ThrowIfNull(masks);
         if (masks.Count > ushort.MaxValue)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using SegServe.Inference.Imaging;
+using SegServe.Inference.Memory;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
@@ -8,7 +9,9 @@ namespace SegServe.Inference.Evaluation;
 
 /// <summary>
 /// Reads label maps from PNG files: greyscale 8- or 16-bit (pixel value = label), palette PNGs by palette index (as
-/// VOC and Cityscapes ship them), and RGB colour-coded PNGs through a palette that maps colours to labels.
+/// VOC and Cityscapes ship them), and RGB colour-coded PNGs through a palette that maps colours to labels. A label map
+/// is a <see cref="Plane{T}"/> of <see cref="ushort"/>: PNG samples are at most 16-bit, so every label fits, and a
+/// model's class map (also <see cref="ushort"/>) is scored against it without a conversion.
 /// </summary>
 public static class LabelMapReader
 {
@@ -17,8 +20,8 @@ public static class LabelMapReader
     /// <param name="name">How to call the file in messages (e.g. <c>groundTruth</c>).</param>
     /// <param name="palette">Colour of each label (index = label), for colour-coded files; null when none was given.</param>
     /// <param name="maxPixels">Largest accepted image.</param>
-    /// <exception cref="EvaluationInputException">The file is not a PNG label map, or a colour is not in the palette.</exception>
-    public static LabelMap Read(ReadOnlyMemory<byte> png, string name, IReadOnlyList<Rgb24>? palette, long maxPixels)
+    /// <exception cref="EvaluationInputException">The file is not a PNG label map, a colour is not in the palette, or the palette has more colours than labels fit in 16 bits.</exception>
+    public static Plane<ushort> Read(ReadOnlyMemory<byte> png, string name, IReadOnlyList<Rgb24>? palette, long maxPixels)
     {
         ReadOnlySpan<byte> bytes = png.Span;
         if (bytes.Length < 8 || !bytes[..8].SequenceEqual(PngSignature))
@@ -61,20 +64,23 @@ public static class LabelMapReader
         }
     }
 
+    /// <summary>Labels a label map can hold: 0–65535, the range of a 16-bit PNG.</summary>
+    private const int MaxLabels = ushort.MaxValue + 1;
+
     private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
-    private static LabelMap ReadGrey(ReadOnlyMemory<byte> png, PngBitDepth bitDepth)
+    private static Plane<ushort> ReadGrey(ReadOnlyMemory<byte> png, PngBitDepth bitDepth)
     {
         if (bitDepth == PngBitDepth.Bit16)
         {
             using Image<L16> image16 = Image.Load<L16>(ImageDecoder.AsStream(png));
-            var map16 = new LabelMap(image16.Width, image16.Height);
+            var map16 = new Plane<ushort>(image16.Width, image16.Height);
             image16.ProcessPixelRows(rows =>
             {
                 for (int y = 0; y < rows.Height; y++)
                 {
                     Span<L16> source = rows.GetRowSpan(y);
-                    Span<int> destination = map16.Row(y);
+                    Span<ushort> destination = map16.Row(y);
                     for (int x = 0; x < source.Length; x++)
                     {
                         destination[x] = source[x].PackedValue;
@@ -88,24 +94,30 @@ public static class LabelMapReader
         int bits = bitDepth switch { PngBitDepth.Bit1 => 1, PngBitDepth.Bit2 => 2, PngBitDepth.Bit4 => 4, _ => 8 };
         int step = 255 / ((1 << bits) - 1);
         using Image<L8> image = Image.Load<L8>(ImageDecoder.AsStream(png));
-        var map = new LabelMap(image.Width, image.Height);
+        var map = new Plane<ushort>(image.Width, image.Height);
         image.ProcessPixelRows(rows =>
         {
             for (int y = 0; y < rows.Height; y++)
             {
                 Span<L8> source = rows.GetRowSpan(y);
-                Span<int> destination = map.Row(y);
+                Span<ushort> destination = map.Row(y);
                 for (int x = 0; x < source.Length; x++)
                 {
-                    destination[x] = source[x].PackedValue / step;
+                    destination[x] = (ushort)(source[x].PackedValue / step);
                 }
             }
         });
         return map;
     }
 
-    private static LabelMap ReadByColour(ReadOnlyMemory<byte> png, string name, IReadOnlyList<Rgb24> palette, string paletteSource)
+    private static Plane<ushort> ReadByColour(ReadOnlyMemory<byte> png, string name, IReadOnlyList<Rgb24> palette, string paletteSource)
     {
+        if (palette.Count > MaxLabels)
+        {
+            throw new EvaluationInputException(
+                $"{name} cannot be read through {paletteSource}: it lists {palette.Count} colours, more than the {MaxLabels} labels a label map can hold (labels are 16-bit).");
+        }
+
         var labelOf = new Dictionary<Rgb24, int>(palette.Count);
         for (int i = 0; i < palette.Count; i++)
         {
@@ -114,14 +126,14 @@ public static class LabelMapReader
         }
 
         using Image<Rgb24> image = Image.Load<Rgb24>(ImageDecoder.AsStream(png));
-        var map = new LabelMap(image.Width, image.Height);
+        var map = new Plane<ushort>(image.Width, image.Height);
         string? unknown = null;
         image.ProcessPixelRows(rows =>
         {
             for (int y = 0; y < rows.Height && unknown is null; y++)
             {
                 Span<Rgb24> source = rows.GetRowSpan(y);
-                Span<int> destination = map.Row(y);
+                Span<ushort> destination = map.Row(y);
                 Rgb24 last = default;
                 int lastLabel = -1;
                 for (int x = 0; x < source.Length; x++)
@@ -138,7 +150,8 @@ public static class LabelMapReader
                         last = colour;
                     }
 
-                    destination[x] = lastLabel;
+                    // The palette was checked to have at most MaxLabels colours, so every label fits.
+                    destination[x] = (ushort)lastLabel;
                 }
             }
         });

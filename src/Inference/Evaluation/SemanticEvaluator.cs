@@ -1,4 +1,5 @@
 using System.Buffers;
+using SegServe.Inference.Memory;
 
 namespace SegServe.Inference.Evaluation;
 
@@ -24,7 +25,7 @@ public static class SemanticEvaluator
 
     /// <summary>Adds one image's counts to <paramref name="sums"/>.</summary>
     /// <exception cref="EvaluationInputException">Sizes differ, or the ground truth holds a label that is neither a class nor the ignore index.</exception>
-    public static void Accumulate(LabelMap prediction, LabelMap groundTruth, int ignoreIndex, SemanticAccumulator sums)
+    public static void Accumulate(Plane<ushort> prediction, Plane<ushort> groundTruth, int ignoreIndex, SemanticAccumulator sums)
     {
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(groundTruth);
@@ -36,10 +37,10 @@ public static class SemanticEvaluator
         }
 
         int classes = sums.ClassCount;
-        CheckGroundTruth(groundTruth.Labels, classes, ignoreIndex, groundTruth.Width);
+        CheckGroundTruth(groundTruth.Span, classes, ignoreIndex, groundTruth.Width);
 
-        ReadOnlySpan<int> predicted = prediction.Labels;
-        ReadOnlySpan<int> truth = groundTruth.Labels;
+        ReadOnlySpan<ushort> predicted = prediction.Span;
+        ReadOnlySpan<ushort> truth = groundTruth.Span;
         long[] confusion = sums.Confusion;
         long[] outside = sums.PredictedOutside;
         var present = new bool[classes];
@@ -67,7 +68,7 @@ public static class SemanticEvaluator
         AccumulateBoundaries(prediction, groundTruth, ignoreIndex, present, sums);
     }
 
-    private static void CheckGroundTruth(ReadOnlySpan<int> truth, int classes, int ignoreIndex, int width)
+    private static void CheckGroundTruth(ReadOnlySpan<ushort> truth, int classes, int ignoreIndex, int width)
     {
         for (int i = 0; i < truth.Length; i++)
         {
@@ -75,7 +76,7 @@ public static class SemanticEvaluator
             if ((uint)t >= (uint)classes && t != ignoreIndex)
             {
                 var offending = new SortedSet<int>();
-                foreach (int value in truth)
+                foreach (ushort value in truth)
                 {
                     if ((uint)value >= (uint)classes && value != ignoreIndex && offending.Count < 8)
                     {
@@ -91,7 +92,7 @@ public static class SemanticEvaluator
     }
 
     /// <summary>Per class present: the two boundary bands, their intersection and union over non-ignored pixels.</summary>
-    private static void AccumulateBoundaries(LabelMap prediction, LabelMap groundTruth, int ignoreIndex, bool[] present, SemanticAccumulator sums)
+    private static void AccumulateBoundaries(Plane<ushort> prediction, Plane<ushort> groundTruth, int ignoreIndex, bool[] present, SemanticAccumulator sums)
     {
         int width = groundTruth.Width;
         int height = groundTruth.Height;
@@ -101,8 +102,8 @@ public static class SemanticEvaluator
         int[] predictedDistance = ArrayPool<int>.Shared.Rent(n);
         try
         {
-            ReadOnlySpan<int> truth = groundTruth.Labels;
-            ReadOnlySpan<int> predicted = prediction.Labels;
+            ReadOnlySpan<ushort> truth = groundTruth.Span;
+            ReadOnlySpan<ushort> predicted = prediction.Span;
             for (int c = 0; c < present.Length; c++)
             {
                 if (!present[c])
@@ -145,7 +146,7 @@ public static class SemanticEvaluator
     /// beyond the image counting as outside (0 for pixels not in the mask). Two raster passes; exact for the 8-neighbourhood.
     /// Equivalently: a pixel at distance k disappears at the k-th erosion by a 3×3 square with zero padding.
     /// </summary>
-    internal static void ChessboardDistance(ReadOnlySpan<int> labels, int value, int width, int height, Span<int> distance)
+    internal static void ChessboardDistance(ReadOnlySpan<ushort> labels, int value, int width, int height, Span<int> distance)
     {
         const int Far = int.MaxValue / 2;
         for (int y = 0; y < height; y++)

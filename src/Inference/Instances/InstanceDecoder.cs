@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using SegServe.Inference.Decoding;
-using SegServe.Inference.Evaluation.Instances;
+using SegServe.Inference.Masks;
 using SegServe.Inference.Preprocessing;
 
 namespace SegServe.Inference.Instances;

@@ -1,4 +1,4 @@
-using SegServe.Inference.Evaluation.Instances;
+using SegServe.Inference.Masks;
 
 namespace SegServe.Inference.Instances;
 

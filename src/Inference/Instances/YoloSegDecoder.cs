@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.ML.OnnxRuntime;
 using SegServe.Inference.Decoding;
 using SegServe.Inference.Geometry;
+using SegServe.Inference.Masks;
 using SegServe.Inference.Models;
 using SegServe.Inference.Preprocessing;
 
@@ -233,7 +234,7 @@ public static class YoloSegDecoder
                     }
                 }
 
-                Evaluation.Instances.CocoRle mask = runs.Build();
+                CocoRle mask = runs.Build();
                 if (mask.Area > 0)
                 {
                     objects.Add(new DetectedObject(c.ClassId, c.Score, x1, y1, x2, y2, mask));

@@ -3,6 +3,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using SegServe.Inference.Decoding;
 using SegServe.Inference.Imaging;
 using SegServe.Inference.Instances;
+using SegServe.Inference.Memory;
 using SegServe.Inference.Models;
 using SegServe.Inference.Preprocessing;
 using SegServe.Inference.Scheduling;
@@ -23,14 +24,17 @@ public readonly record struct SegmentOptions(
     DateTimeOffset? Deadline = null);
 
 /// <summary>The result of one request: the decoded photo (for overlays), its class map, and the stage timings so far.</summary>
-public sealed class SemanticSegmentation(DecodedImage image, ClassMap map, ForegroundMask? foreground, Interpolation upsample, int batchSize, StageTimer timer) : IDisposable
+public sealed class SemanticSegmentation(DecodedImage image, ClassMap map, Plane<byte>? foreground, Interpolation upsample, int batchSize, StageTimer timer) : IDisposable
 {
     public DecodedImage Image { get; } = image;
 
     public ClassMap Map { get; } = map;
 
-    /// <summary>The probability map of <see cref="SegmentOptions.ForegroundClass"/>, when it was asked for.</summary>
-    public ForegroundMask? Foreground { get; } = foreground;
+    /// <summary>
+    /// The probability of <see cref="SegmentOptions.ForegroundClass"/> per pixel at the original size, 0–255 for 0–1,
+    /// when it was asked for. Used as the alpha of compositing, so edges stay soft where the model is unsure.
+    /// </summary>
+    public Plane<byte>? Foreground { get; } = foreground;
 
     /// <summary>The resampler actually used.</summary>
     public Interpolation Upsample { get; } = upsample;
@@ -97,7 +101,7 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
                     ? Interpolation.Nearest
                     : options.Upsample ?? Interpolation.Bilinear;
                 ClassMap map = DecodeOutput(output, manifest, model.ClassCount, geometry, upsample, options);
-                ForegroundMask? foreground = null;
+                Plane<byte>? foreground = null;
                 try
                 {
                     if (options.ForegroundClass is int foregroundClass)
@@ -195,7 +199,7 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
         return (geometry, output);
     }
 
-    private static ForegroundMask DecodeForeground(ModelOutput output, ModelManifest manifest, InputGeometry geometry, int classId)
+    private static Plane<byte> DecodeForeground(ModelOutput output, ModelManifest manifest, InputGeometry geometry, int classId)
     {
         (int channels, int height, int width) = Dimensions(output);
         int perImage = channels * height * width;

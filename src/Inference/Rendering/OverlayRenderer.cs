@@ -34,8 +34,8 @@ public static class OverlayRenderer
             for (int y = 0; y < accessor.Height; y++)
             {
                 Span<Rgb24> row = accessor.GetRowSpan(y);
-                ReadOnlySpan<ushort> classes = map.ClassRow(y);
-                ReadOnlySpan<ushort> below = y + 1 < map.Height ? map.ClassRow(y + 1) : classes;
+                ReadOnlySpan<ushort> classes = map.Classes.Row(y);
+                ReadOnlySpan<ushort> below = y + 1 < map.Height ? map.Classes.Row(y + 1) : classes;
                 for (int x = 0; x < row.Length; x++)
                 {
                     int id = classes[x];

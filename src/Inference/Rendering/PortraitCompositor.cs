@@ -1,4 +1,4 @@
-using SegServe.Inference.Decoding;
+using SegServe.Inference.Memory;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
@@ -44,7 +44,7 @@ public static class PortraitCompositor
     /// blurred on a reduced copy — a Gaussian of σ on an image reduced k times, enlarged again, is close to a Gaussian
     /// of kσ on the original, at a k²-th of the cost — keeping the reduced σ at 4 pixels or more.
     /// </remarks>
-    public static void BlurBackground(Image<Rgb24> image, ForegroundMask mask, float radius)
+    public static void BlurBackground(Image<Rgb24> image, Plane<byte> mask, float radius)
     {
         CheckSizes(image, mask);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(radius);
@@ -108,7 +108,7 @@ public static class PortraitCompositor
     }
 
     /// <summary>Replaces the background of <paramref name="image"/> in place by <paramref name="color"/>.</summary>
-    public static void ReplaceBackground(Image<Rgb24> image, ForegroundMask mask, Rgb24 color)
+    public static void ReplaceBackground(Image<Rgb24> image, Plane<byte> mask, Rgb24 color)
     {
         CheckSizes(image, mask);
         image.ProcessPixelRows(photo =>
@@ -130,7 +130,7 @@ public static class PortraitCompositor
     }
 
     /// <summary>The foreground cut out: the photo's colours with the foreground probability as alpha.</summary>
-    public static Image<Rgba32> Cutout(Image<Rgb24> image, ForegroundMask mask)
+    public static Image<Rgba32> Cutout(Image<Rgb24> image, Plane<byte> mask)
     {
         CheckSizes(image, mask);
         var cutout = new Image<Rgba32>(image.Width, image.Height);
@@ -154,7 +154,7 @@ public static class PortraitCompositor
     /// <summary><c>(α·p + (255 − α)·b) / 255</c>, rounded; exact <c>p</c> at α = 255 and exact <c>b</c> at α = 0.</summary>
     private static byte Blend(byte p, byte b, int alpha) => (byte)(((p * alpha) + (b * (255 - alpha)) + 127) / 255);
 
-    private static void CheckSizes(Image image, ForegroundMask mask)
+    private static void CheckSizes(Image image, Plane<byte> mask)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(mask);

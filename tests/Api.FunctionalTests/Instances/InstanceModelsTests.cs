@@ -1,7 +1,7 @@
 using System.Text.Json;
 using SegServe.Api.FunctionalTests.Infrastructure;
 using SegServe.Contracts;
-using SegServe.Inference.Evaluation.Instances;
+using SegServe.Inference.Masks;
 
 namespace SegServe.Api.FunctionalTests.Instances;
 

@@ -1,4 +1,5 @@
 using SegServe.Inference.Decoding;
+using SegServe.Inference.Memory;
 using SegServe.Inference.Models;
 using SegServe.Inference.Preprocessing;
 
@@ -17,11 +18,10 @@ public sealed class ForegroundDecoderTests
         // p = [[0, 0.8], [0.4, 1]]; the first row of the upsampled map is 0, 0.2, 0.6, 0.8 and the last 0.4, 0.55, 0.85, 1.
         float[] scores = [0f, 0.8f, 0.4f, 1f];
 
-        using ForegroundMask mask = SemanticDecoder.DecodeForeground<float>(scores, 1, 2, 2, s_twoToFour, OutputKind.Sigmoid, classId: 1);
+        using Plane<byte> mask = SemanticDecoder.DecodeForeground<float>(scores, 1, 2, 2, s_twoToFour, OutputKind.Sigmoid, classId: 1);
 
         Assert.Equal([Byte(0), Byte(0.2), Byte(0.6), Byte(0.8)], mask.Row(0).ToArray());
         Assert.Equal([Byte(0.4), Byte(0.55), Byte(0.85), Byte(1)], mask.Row(3).ToArray());
-        Assert.Equal(1, mask.ClassId);
     }
 
     [Fact]
@@ -29,7 +29,7 @@ public sealed class ForegroundDecoderTests
     {
         float[] scores = [0f, 0.8f, 0.4f, 1f];
 
-        using ForegroundMask mask = SemanticDecoder.DecodeForeground<float>(scores, 1, 2, 2, s_twoToFour, OutputKind.Sigmoid, classId: 0);
+        using Plane<byte> mask = SemanticDecoder.DecodeForeground<float>(scores, 1, 2, 2, s_twoToFour, OutputKind.Sigmoid, classId: 0);
 
         Assert.Equal([Byte(1), Byte(0.8), Byte(0.4), Byte(0.2)], mask.Row(0).ToArray());
     }
@@ -42,9 +42,9 @@ public sealed class ForegroundDecoderTests
         var geometry = new InputGeometry(2, 1, 2, 1, 0, 0, 2, 1);
         float[] scores = [0f, 0f, MathF.Log(3f), 0f];
 
-        using ForegroundMask mask = SemanticDecoder.DecodeForeground<float>(scores, 2, 1, 2, geometry, OutputKind.Logits, classId: 1);
+        using Plane<byte> mask = SemanticDecoder.DecodeForeground<float>(scores, 2, 1, 2, geometry, OutputKind.Logits, classId: 1);
 
-        Assert.Equal([Byte(0.75), Byte(0.5)], mask.Alpha.ToArray());
+        Assert.Equal([Byte(0.75), Byte(0.5)], mask.Span.ToArray());
     }
 
     [Fact]
@@ -53,9 +53,9 @@ public sealed class ForegroundDecoderTests
         var geometry = new InputGeometry(1, 1, 1, 1, 0, 0, 1, 1);
         float[] scores = [1000f, 1000f, 1000f];
 
-        using ForegroundMask mask = SemanticDecoder.DecodeForeground<float>(scores, 3, 1, 1, geometry, OutputKind.Logits, classId: 2);
+        using Plane<byte> mask = SemanticDecoder.DecodeForeground<float>(scores, 3, 1, 1, geometry, OutputKind.Logits, classId: 2);
 
-        Assert.Equal(Byte(1 / 3.0), mask.Alpha[0]);
+        Assert.Equal(Byte(1 / 3.0), mask.Span[0]);
     }
 
     [Fact]
@@ -64,9 +64,9 @@ public sealed class ForegroundDecoderTests
         var geometry = new InputGeometry(2, 1, 2, 1, 0, 0, 2, 1);
         float[] scores = [0.9f, 0.2f, 0.1f, 0.8f];
 
-        using ForegroundMask mask = SemanticDecoder.DecodeForeground<float>(scores, 2, 1, 2, geometry, OutputKind.Probabilities, classId: 1);
+        using Plane<byte> mask = SemanticDecoder.DecodeForeground<float>(scores, 2, 1, 2, geometry, OutputKind.Probabilities, classId: 1);
 
-        Assert.Equal([Byte(0.1), Byte(0.8)], mask.Alpha.ToArray());
+        Assert.Equal([Byte(0.1), Byte(0.8)], mask.Span.ToArray());
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class ForegroundDecoderTests
         // Indices [[3, 7], [7, 7]] and class 7: [[0, 1], [1, 1]], upsampled bilinearly: row 0 = 0, 0.25, 0.75, 1.
         long[] indices = [3, 7, 7, 7];
 
-        using ForegroundMask mask = SemanticDecoder.DecodeForeground<long>(indices, 1, 2, 2, s_twoToFour, OutputKind.ClassIndices, classId: 7);
+        using Plane<byte> mask = SemanticDecoder.DecodeForeground<long>(indices, 1, 2, 2, s_twoToFour, OutputKind.ClassIndices, classId: 7);
 
         Assert.Equal([Byte(0), Byte(0.25), Byte(0.75), Byte(1)], mask.Row(0).ToArray());
         Assert.Equal([Byte(1), Byte(1), Byte(1), Byte(1)], mask.Row(3).ToArray());
@@ -88,9 +88,9 @@ public sealed class ForegroundDecoderTests
         var geometry = new InputGeometry(2, 2, 4, 2, 1, 0, 2, 2);
         float[] scores = [1f, 0.25f, 0.5f, 1f, 1f, 0f, 0.75f, 1f];
 
-        using ForegroundMask mask = SemanticDecoder.DecodeForeground<float>(scores, 1, 2, 4, geometry, OutputKind.Sigmoid, classId: 1);
+        using Plane<byte> mask = SemanticDecoder.DecodeForeground<float>(scores, 1, 2, 4, geometry, OutputKind.Sigmoid, classId: 1);
 
-        Assert.Equal([Byte(0.25), Byte(0.5), Byte(0), Byte(0.75)], mask.Alpha.ToArray());
+        Assert.Equal([Byte(0.25), Byte(0.5), Byte(0), Byte(0.75)], mask.Span.ToArray());
     }
 
     [Fact]

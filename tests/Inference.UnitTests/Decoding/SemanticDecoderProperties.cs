@@ -77,7 +77,7 @@ public sealed class SemanticDecoderProperties
                 using ClassMap below = SemanticDecoder.DecodeScores(scores, 1, c.h, c.w, geometry, OutputKind.Sigmoid, 2, new(c.method, c.value - 1e-3f, true));
                 using ClassMap above = SemanticDecoder.DecodeScores(scores, 1, c.h, c.w, geometry, OutputKind.Sigmoid, 2, new(c.method, c.value + 1e-3f, true));
                 int expected = (int)MathF.Round(c.value * 255f);
-                bool confidenceConstant = below.Confidence.ToArray().All(b => Math.Abs(b - expected) <= 1);
+                bool confidenceConstant = below.Confidence!.Span.ToArray().All(b => Math.Abs(b - expected) <= 1);
                 return below.PixelCounts[1] == pixels && above.PixelCounts[0] == pixels && confidenceConstant;
             });
 
@@ -97,7 +97,7 @@ public sealed class SemanticDecoderProperties
                 {
                     for (int x = 0; x < map.Width; x++)
                     {
-                        if (map.ClassRow(y)[x] != c.classes[((y / c.k) * c.w) + (x / c.k)])
+                        if (map.Classes.Row(y)[x] != c.classes[((y / c.k) * c.w) + (x / c.k)])
                         {
                             return false;
                         }
@@ -125,7 +125,7 @@ public sealed class SemanticDecoderProperties
                 {
                     for (int x = 0; x < map.Width; x++)
                     {
-                        if (map.ClassRow(y)[x] != small.ClassRow(y / c.k)[x / c.k])
+                        if (map.Classes.Row(y)[x] != small.Classes.Row(y / c.k)[x / c.k])
                         {
                             return false;
                         }
@@ -173,6 +173,6 @@ public sealed class SemanticDecoderProperties
                 var geometry = new InputGeometry(c.ow, c.oh, c.w, c.h, 0, 0, c.w, c.h);
                 float[] scores = c.logits.Select(v => v / 10f).ToArray();
                 using ClassMap map = SemanticDecoder.DecodeScores(scores, c.channels, c.h, c.w, geometry, OutputKind.Logits, c.channels, new(c.method, 0.5f, true));
-                return map.PixelCounts.Sum() == (long)c.ow * c.oh && map.Classes.ToArray().All(id => id < c.channels);
+                return map.PixelCounts.Sum() == (long)c.ow * c.oh && map.Classes.Span.ToArray().All(id => id < c.channels);
             });
 }

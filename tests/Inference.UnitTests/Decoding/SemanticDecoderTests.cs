@@ -43,14 +43,14 @@ public sealed class SemanticDecoderTests
             0, 0, 1, 1,
             0, 1, 1, 1,
         ];
-        Assert.Equal(expected, map.Classes.ToArray());
+        Assert.Equal(expected, map.Classes.Span.ToArray());
         Assert.Equal([7L, 9L], map.PixelCounts);
         for (int y = 0; y < 4; y++)
         {
             for (int x = 0; x < 4; x++)
             {
                 float confidence = expected[(y * 4) + x] == 1 ? p[y, x] : 1f - p[y, x];
-                AssertByte(confidence * 255f, map.Confidence[(y * 4) + x]);
+                AssertByte(confidence * 255f, map.Confidence!.Span[(y * 4) + x]);
             }
         }
     }
@@ -94,7 +94,7 @@ public sealed class SemanticDecoderTests
                 0, 1, 1, 1,
                 0, 1, 1, 1,
             },
-            map.Classes.ToArray());
+            map.Classes.Span.ToArray());
         Assert.Equal([6L, 10L], map.PixelCounts);
         byte[] expectedConfidence =
         [
@@ -105,7 +105,7 @@ public sealed class SemanticDecoderTests
         ];
         for (int i = 0; i < 16; i++)
         {
-            AssertByte(expectedConfidence[i], map.Confidence[i]);
+            AssertByte(expectedConfidence[i], map.Confidence!.Span[i]);
         }
     }
 
@@ -117,8 +117,8 @@ public sealed class SemanticDecoderTests
 
         using ClassMap map = SemanticDecoder.DecodeScores([1f, 2f, 3f], 3, 1, 1, geometry, OutputKind.Logits, 3, Options());
 
-        Assert.Equal(2, map.Classes[0]);
-        AssertByte(169.64f, map.Confidence[0]);
+        Assert.Equal(2, map.Classes.Span[0]);
+        AssertByte(169.64f, map.Confidence!.Span[0]);
     }
 
     [Theory]
@@ -138,7 +138,7 @@ public sealed class SemanticDecoderTests
 
         using ClassMap map = SemanticDecoder.DecodeScores(scores, 3, 1, 4, geometry, kind, 3, Options());
 
-        Assert.Equal(new ushort[] { 0, 1, 1, 2 }, map.Classes.ToArray());
+        Assert.Equal(new ushort[] { 0, 1, 1, 2 }, map.Classes.Span.ToArray());
     }
 
     [Fact]
@@ -150,9 +150,9 @@ public sealed class SemanticDecoderTests
 
         using ClassMap map = SemanticDecoder.DecodeScores(scores, 3, 1, 2, geometry, OutputKind.Probabilities, 3, Options());
 
-        Assert.Equal(new ushort[] { 1, 0 }, map.Classes.ToArray());
-        AssertByte(178.5f, map.Confidence[0]);
-        AssertByte(127.5f, map.Confidence[1]);
+        Assert.Equal(new ushort[] { 1, 0 }, map.Classes.Span.ToArray());
+        AssertByte(178.5f, map.Confidence!.Span[0]);
+        AssertByte(127.5f, map.Confidence!.Span[1]);
     }
 
     [Fact]
@@ -160,9 +160,8 @@ public sealed class SemanticDecoderTests
     {
         using ClassMap map = SemanticDecoder.DecodeScores([0f, 1f], 2, 1, 1, new InputGeometry(1, 1, 1, 1, 0, 0, 1, 1), OutputKind.Logits, 2, Options(confidence: false));
 
-        Assert.False(map.HasConfidence);
-        Assert.True(map.Confidence.IsEmpty);
-        Assert.Equal(1, map.Classes[0]);
+        Assert.Null(map.Confidence);
+        Assert.Equal(1, map.Classes.Span[0]);
     }
 
     [Theory]
@@ -182,13 +181,13 @@ public sealed class SemanticDecoderTests
 
         using ClassMap map = SemanticDecoder.DecodeScores(scores, 2, 4, 4, geometry, OutputKind.Logits, 2, Options(upsample));
 
-        Assert.Equal(new ushort[] { 1, 0, 0, 1 }, map.Classes.ToArray());
+        Assert.Equal(new ushort[] { 1, 0, 0, 1 }, map.Classes.Span.ToArray());
 
         // softmax of (0, ±1) = 0.7311 → 186; of (0, ±2) = 0.8808 → 225.
-        AssertByte(186.4f, map.Confidence[0]);
-        AssertByte(186.4f, map.Confidence[1]);
-        AssertByte(224.6f, map.Confidence[2]);
-        AssertByte(224.6f, map.Confidence[3]);
+        AssertByte(186.4f, map.Confidence!.Span[0]);
+        AssertByte(186.4f, map.Confidence!.Span[1]);
+        AssertByte(224.6f, map.Confidence!.Span[2]);
+        AssertByte(224.6f, map.Confidence!.Span[3]);
 
         static void SetContent(float[] scores, int channel, float[] values)
         {
@@ -227,7 +226,7 @@ public sealed class SemanticDecoderTests
             int r = y < 2 ? 1 : 2;
             for (int x = 0; x < 8; x++)
             {
-                Assert.Equal((4 * r) + (x / 2), map.ClassRow(y)[x]);
+                Assert.Equal((4 * r) + (x / 2), map.Classes.Row(y)[x]);
             }
         }
 
@@ -246,8 +245,8 @@ public sealed class SemanticDecoderTests
 
         using ClassMap map = SemanticDecoder.DecodeScores([0f, 0f, -1f, 3f], 2, 1, 2, geometry, OutputKind.Logits, 2, Options());
 
-        Assert.Equal(new ushort[] { 0, 0, 1, 1 }, map.Classes.ToArray());
-        AssertByte(127.5f, map.Confidence[1]);
+        Assert.Equal(new ushort[] { 0, 0, 1, 1 }, map.Classes.Span.ToArray());
+        AssertByte(127.5f, map.Confidence!.Span[1]);
     }
 
     [Fact]
@@ -273,9 +272,9 @@ public sealed class SemanticDecoderTests
                 2, 2, 3, 3,
                 2, 2, 3, 3,
             },
-            map.Classes.ToArray());
+            map.Classes.Span.ToArray());
         Assert.Equal([4L, 4L, 4L, 4L], map.PixelCounts);
-        Assert.False(map.HasConfidence);
+        Assert.Null(map.Confidence);
     }
 
     [Fact]
@@ -287,7 +286,7 @@ public sealed class SemanticDecoderTests
 
         using ClassMap map = SemanticDecoder.DecodeIndices<int>(indices, 3, 3, geometry, 2);
 
-        Assert.Equal(new ushort[] { 1, 0, 0, 1 }, map.Classes.ToArray());
+        Assert.Equal(new ushort[] { 1, 0, 0, 1 }, map.Classes.Span.ToArray());
         Assert.Equal([2L, 2L], map.PixelCounts);
     }
 

@@ -24,7 +24,7 @@ public sealed class GreyPngWriterProperties
             {
                 using var map = new ClassMap(c.width, c.height, c.classes, withConfidence: false);
                 var random = new Random(c.seed);
-                Span<ushort> ids = map.Classes;
+                Span<ushort> ids = map.Classes.Span;
                 for (int i = 0; i < ids.Length; i++)
                 {
                     // Runs, as in real label maps, with random breaks.
@@ -59,7 +59,7 @@ public sealed class GreyPngWriterProperties
     public void Png_StructureIsStandard()
     {
         using var map = new ClassMap(4, 3, 2, withConfidence: false);
-        map.Classes.Fill(1);
+        map.Classes.Span.Fill(1);
 
         byte[] png = MapEncoder.EncodeClassMap(map);
 

@@ -23,7 +23,7 @@ public sealed class MapEncoderTests
     {
         using var map = new ClassMap(3, 2, 256, withConfidence: false);
         ushort[] ids = [0, 1, 255, 7, 7, 200];
-        ids.CopyTo(map.Classes);
+        ids.CopyTo(map.Classes.Span);
 
         byte[] png = MapEncoder.EncodeClassMap(map);
 
@@ -41,7 +41,7 @@ public sealed class MapEncoderTests
     {
         using var map = new ClassMap(2, 2, 1000, withConfidence: false);
         ushort[] ids = [0, 256, 999, 513];
-        ids.CopyTo(map.Classes);
+        ids.CopyTo(map.Classes.Span);
 
         byte[] png = MapEncoder.EncodeClassMap(map);
 
@@ -58,7 +58,7 @@ public sealed class MapEncoderTests
     {
         using var map = new ClassMap(2, 2, 2, withConfidence: true);
         byte[] confidence = [0, 128, 200, 255];
-        confidence.CopyTo(map.Confidence);
+        confidence.CopyTo(map.Confidence!.Span);
 
         byte[] png = MapEncoder.EncodeConfidence(map);
 
@@ -82,7 +82,7 @@ public sealed class MapEncoderTests
     {
         using var map = new ClassMap(2, 2, 3, withConfidence: false);
         ushort[] ids = [2, 2, 0, 2];
-        ids.CopyTo(map.Classes);
+        ids.CopyTo(map.Classes.Span);
 
         map.CountPixels();
 

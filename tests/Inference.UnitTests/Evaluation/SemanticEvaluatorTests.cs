@@ -1,17 +1,23 @@
 using SegServe.Inference.Evaluation;
+using SegServe.Inference.Memory;
 
 namespace SegServe.Inference.UnitTests.Evaluation;
 
 public sealed class SemanticEvaluatorTests
 {
-    private static LabelMap Map(int width, int height, params int[] labels)
+    private static Plane<ushort> Map(int width, int height, params int[] labels)
     {
-        var map = new LabelMap(width, height);
-        labels.CopyTo(map.Labels);
+        var map = new Plane<ushort>(width, height);
+        Span<ushort> destination = map.Span;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            destination[i] = checked((ushort)labels[i]);
+        }
+
         return map;
     }
 
-    private static SemanticScores Score(LabelMap prediction, LabelMap truth, int classes, int ignore = 255)
+    private static SemanticScores Score(Plane<ushort> prediction, Plane<ushort> truth, int classes, int ignore = 255)
     {
         var sums = new SemanticAccumulator(classes);
         SemanticEvaluator.Accumulate(prediction, truth, ignore, sums);
@@ -22,12 +28,12 @@ public sealed class SemanticEvaluatorTests
     public void Textbook_CentreSquareWithOneMissedPixel()
     {
         // 4×4, the centre 2×2 is foreground; one foreground pixel predicted as background.
-        using LabelMap truth = Map(4, 4,
+        using Plane<ushort> truth = Map(4, 4,
             0, 0, 0, 0,
             0, 1, 1, 0,
             0, 1, 1, 0,
             0, 0, 0, 0);
-        using LabelMap prediction = Map(4, 4,
+        using Plane<ushort> prediction = Map(4, 4,
             0, 0, 0, 0,
             0, 1, 0, 0,
             0, 1, 1, 0,
@@ -52,8 +58,8 @@ public sealed class SemanticEvaluatorTests
     [Fact]
     public void ClassAbsentFromBoth_IsNullAndLeftOutOfTheMeans()
     {
-        using LabelMap truth = Map(2, 1, 0, 1);
-        using LabelMap prediction = Map(2, 1, 0, 1);
+        using Plane<ushort> truth = Map(2, 1, 0, 1);
+        using Plane<ushort> prediction = Map(2, 1, 0, 1);
 
         SemanticScores scores = Score(prediction, truth, 3);
 
@@ -67,8 +73,8 @@ public sealed class SemanticEvaluatorTests
     [Fact]
     public void PredictedClassAbsentFromTruth_HasIouZero_AndNoRecallOrF1()
     {
-        using LabelMap truth = Map(2, 1, 0, 0);
-        using LabelMap prediction = Map(2, 1, 0, 1);
+        using Plane<ushort> truth = Map(2, 1, 0, 0);
+        using Plane<ushort> prediction = Map(2, 1, 0, 1);
 
         SemanticScores scores = Score(prediction, truth, 2);
 
@@ -82,8 +88,8 @@ public sealed class SemanticEvaluatorTests
     [Fact]
     public void MissedClass_HasNoPrecision_AndIsLeftOutOfMeanF1()
     {
-        using LabelMap truth = Map(2, 1, 0, 1);
-        using LabelMap prediction = Map(2, 1, 0, 0);
+        using Plane<ushort> truth = Map(2, 1, 0, 1);
+        using Plane<ushort> prediction = Map(2, 1, 0, 0);
 
         SemanticScores scores = Score(prediction, truth, 2);
 
@@ -99,8 +105,8 @@ public sealed class SemanticEvaluatorTests
     public void IgnoredPixels_LeaveEveryCount_AndPredictionsOutsideTheClassesAreMisses()
     {
         // Pixel 1 is ignored (its prediction 1 is not counted); pixel 2 predicts 7, outside 0–1: a miss of class 0.
-        using LabelMap truth = Map(3, 1, 0, 255, 0);
-        using LabelMap prediction = Map(3, 1, 0, 1, 7);
+        using Plane<ushort> truth = Map(3, 1, 0, 255, 0);
+        using Plane<ushort> prediction = Map(3, 1, 0, 1, 7);
 
         SemanticScores scores = Score(prediction, truth, 2);
 
@@ -115,8 +121,8 @@ public sealed class SemanticEvaluatorTests
     [Fact]
     public void TruthOutsideTheClasses_IsRejectedNamingTheValue()
     {
-        using LabelMap truth = Map(3, 1, 0, 9, 255);
-        using LabelMap prediction = Map(3, 1, 0, 0, 0);
+        using Plane<ushort> truth = Map(3, 1, 0, 9, 255);
+        using Plane<ushort> prediction = Map(3, 1, 0, 0, 0);
 
         EvaluationInputException ex = Assert.Throws<EvaluationInputException>(() => Score(prediction, truth, 2));
 
@@ -126,8 +132,8 @@ public sealed class SemanticEvaluatorTests
     [Fact]
     public void SizeMismatch_IsRejectedNamingTheSizes()
     {
-        using LabelMap truth = Map(3, 1, 0, 0, 0);
-        using LabelMap prediction = Map(1, 3, 0, 0, 0);
+        using Plane<ushort> truth = Map(3, 1, 0, 0, 0);
+        using Plane<ushort> prediction = Map(1, 3, 0, 0, 0);
 
         EvaluationInputException ex = Assert.Throws<EvaluationInputException>(() => Score(prediction, truth, 2));
 
@@ -141,14 +147,14 @@ public sealed class SemanticEvaluatorTests
         // Image A: class 1 perfect (1 px). Image B: class 1 missed (1 px of truth, predicted 0).
         // Per-image IoU of class 1 would average to 0.5; the dataset-level IoU is 1/2 too, but aAcc sums: 3/4.
         var sums = new SemanticAccumulator(2);
-        using (LabelMap truth = Map(2, 1, 0, 1))
-        using (LabelMap prediction = Map(2, 1, 0, 1))
+        using (Plane<ushort> truth = Map(2, 1, 0, 1))
+        using (Plane<ushort> prediction = Map(2, 1, 0, 1))
         {
             SemanticEvaluator.Accumulate(prediction, truth, 255, sums);
         }
 
-        using (LabelMap truth = Map(2, 1, 0, 1))
-        using (LabelMap prediction = Map(2, 1, 0, 0))
+        using (Plane<ushort> truth = Map(2, 1, 0, 1))
+        using (Plane<ushort> prediction = Map(2, 1, 0, 0))
         {
             SemanticEvaluator.Accumulate(prediction, truth, 255, sums);
         }
@@ -165,8 +171,8 @@ public sealed class SemanticEvaluatorTests
     [Fact]
     public void ChessboardDistance_CountsErosionsWithTheBorderAsBackground()
     {
-        int[] ones = new int[25];
-        Array.Fill(ones, 1);
+        ushort[] ones = new ushort[25];
+        Array.Fill(ones, (ushort)1);
         int[] distance = new int[25];
 
         SemanticEvaluator.ChessboardDistance(ones, 1, 5, 5, distance);
@@ -186,10 +192,10 @@ public sealed class SemanticEvaluatorTests
         // 10×10 all class 0 in the truth; the prediction has one class-1 pixel at (5, 5).
         // d = max(1, round(0.02 · √200)) = 1. Truth band of class 0: the 36-pixel outer ring. Predicted band of class 0:
         // the ring plus the 8 pixels around the hole = 44. Class 1: truth band empty, predicted band 1 pixel.
-        using LabelMap truth = Map(10, 10, new int[100]);
+        using Plane<ushort> truth = Map(10, 10, new int[100]);
         int[] predicted = new int[100];
         predicted[55] = 1;
-        using LabelMap prediction = Map(10, 10, predicted);
+        using Plane<ushort> prediction = Map(10, 10, predicted);
 
         SemanticScores scores = Score(prediction, truth, 2);
 

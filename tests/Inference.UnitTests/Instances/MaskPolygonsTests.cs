@@ -1,8 +1,8 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using SegServe.Inference.Evaluation.Instances;
 using SegServe.Inference.Instances;
+using SegServe.Inference.Masks;
 
 namespace SegServe.Inference.UnitTests.Instances;
 

@@ -1,4 +1,4 @@
-using SegServe.Inference.Decoding;
+using SegServe.Inference.Memory;
 using SegServe.Inference.Rendering;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -11,10 +11,10 @@ public sealed class PortraitCompositorTests
     private static readonly Rgb24 s_blue = new(0, 0, 255);
 
     /// <summary>A 64×48 image, red on the left half (the "person", alpha 255) and blue on the right (alpha 0).</summary>
-    private static (Image<Rgb24> Image, ForegroundMask Mask) Halves()
+    private static (Image<Rgb24> Image, Plane<byte> Mask) Halves()
     {
         var image = new Image<Rgb24>(64, 48);
-        var mask = new ForegroundMask(64, 48, classId: 1);
+        var mask = new Plane<byte>(64, 48);
         image.ProcessPixelRows(rows =>
         {
             for (int y = 0; y < rows.Height; y++)
@@ -39,10 +39,10 @@ public sealed class PortraitCompositorTests
         image[0, 0] = new Rgb24(200, 100, 0);
         image[1, 0] = new Rgb24(200, 100, 0);
         image[2, 0] = new Rgb24(200, 100, 0);
-        using var mask = new ForegroundMask(3, 1, 1);
-        mask.Alpha[0] = 255;
-        mask.Alpha[1] = 0;
-        mask.Alpha[2] = 51; // 0.2
+        using var mask = new Plane<byte>(3, 1);
+        mask.Span[0] = 255;
+        mask.Span[1] = 0;
+        mask.Span[2] = 51; // 0.2
 
         PortraitCompositor.ReplaceBackground(image, mask, new Rgb24(0, 50, 250));
 
@@ -55,11 +55,11 @@ public sealed class PortraitCompositorTests
     [Fact]
     public void Cutout_CopiesColoursAndUsesTheMaskAsAlpha()
     {
-        (Image<Rgb24> image, ForegroundMask mask) = Halves();
+        (Image<Rgb24> image, Plane<byte> mask) = Halves();
         using (image)
         using (mask)
         {
-            mask.Alpha[5] = 77;
+            mask.Span[5] = 77;
             using Image<Rgba32> cutout = PortraitCompositor.Cutout(image, mask);
 
             Assert.Equal(new Rgba32(255, 0, 0, 77), cutout[5, 0]);
@@ -73,7 +73,7 @@ public sealed class PortraitCompositorTests
     [InlineData(12f)]  // blurred on a reduced copy
     public void Blur_KeepsTheForegroundExactAndDoesNotBleedItIntoTheBackground(float radius)
     {
-        (Image<Rgb24> image, ForegroundMask mask) = Halves();
+        (Image<Rgb24> image, Plane<byte> mask) = Halves();
         using (image)
         using (mask)
         {
@@ -101,8 +101,8 @@ public sealed class PortraitCompositorTests
     {
         // All background (alpha 0): black left, white right. Blurring must turn the step into a ramp.
         using var image = new Image<Rgb24>(64, 8);
-        using var mask = new ForegroundMask(64, 8, 1);
-        mask.Alpha.Clear();
+        using var mask = new Plane<byte>(64, 8);
+        mask.Span.Clear();
         image.ProcessPixelRows(rows =>
         {
             for (int y = 0; y < rows.Height; y++)
@@ -127,7 +127,7 @@ public sealed class PortraitCompositorTests
     public void SizeMismatch_IsRejected()
     {
         using var image = new Image<Rgb24>(4, 4);
-        using var mask = new ForegroundMask(4, 3, 1);
+        using var mask = new Plane<byte>(4, 3);
         Assert.Throws<ArgumentException>(() => PortraitCompositor.ReplaceBackground(image, mask, s_red));
     }
 

@@ -1,3 +1,5 @@
+using SegServe.Inference.Masks;
+
 namespace SegServe.Inference.Evaluation.Instances;
 
 /// <summary>A ground-truth instance.</summary>

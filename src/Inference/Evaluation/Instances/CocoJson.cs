@@ -1,4 +1,6 @@
 using System.Text.Json;
+using SegServe.Inference.Masks;
+using SegServe.Inference.Memory;
 
 namespace SegServe.Inference.Evaluation.Instances;
 
@@ -214,7 +216,7 @@ public static class CocoJson
     /// Ground truth from a 16-bit instance-id map (0 = no instance) and a class map: each instance's category is the
     /// class most of its pixels have; none is a crowd; areas are pixel counts.
     /// </summary>
-    public static CocoGroundTruth FromInstanceMaps(LabelMap instanceIds, LabelMap classes, long imageId)
+    public static CocoGroundTruth FromInstanceMaps(Plane<ushort> instanceIds, Plane<ushort> classes, long imageId)
     {
         ArgumentNullException.ThrowIfNull(instanceIds);
         ArgumentNullException.ThrowIfNull(classes);
@@ -228,8 +230,8 @@ public static class CocoJson
         int width = instanceIds.Width;
         var positions = new SortedDictionary<int, List<int>>();
         var votes = new Dictionary<int, Dictionary<int, int>>();
-        ReadOnlySpan<int> ids = instanceIds.Labels;
-        ReadOnlySpan<int> labels = classes.Labels;
+        ReadOnlySpan<ushort> ids = instanceIds.Span;
+        ReadOnlySpan<ushort> labels = classes.Span;
         for (int x = 0; x < width; x++)
         {
             for (int y = 0; y < height; y++)

@@ -1,11 +1,12 @@
 using System.Text;
 
-namespace SegServe.Inference.Evaluation.Instances;
+namespace SegServe.Inference.Masks;
 
 /// <summary>
 /// A binary mask as COCO run-length encoding, bit-compatible with pycocotools (<c>common/maskApi.c</c>): runs go down
 /// the columns (column-major), alternate 0-runs and 1-runs starting with 0s, and serialise to the compressed string
 /// form. Also the polygon rasteriser and union of pycocotools, so ground truth given as polygons has the same pixels.
+/// The mask type of instance decoding and of COCO evaluation alike.
 /// </summary>
 public sealed class CocoRle
 {
