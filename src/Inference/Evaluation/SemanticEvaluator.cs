@@ -3,12 +3,6 @@ using SegServe.Inference.Memory;
 
 namespace SegServe.Inference.Evaluation;
 
-/// <summary>A label map that cannot be scored: unreadable (<see cref="Unreadable"/>), or not scorable as given (sizes differ, labels outside the classes, colours outside the palette).</summary>
-public sealed class EvaluationInputException(string message, bool unreadable = false) : Exception(message)
-{
-    /// <summary>True when the file itself could not be read as a label map.</summary>
-    public bool Unreadable { get; } = unreadable;
-}
 
 /// <summary>
 /// Scores a predicted label map against ground truth, with the semantics of mmsegmentation's IoUMetric: ground-truth

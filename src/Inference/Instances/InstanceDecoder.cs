@@ -10,7 +10,54 @@ namespace SegServe.Inference.Instances;
 /// <param name="MaskThreshold">Mask probability threshold.</param>
 /// <param name="MaxInstances">Most instances kept (highest scores first).</param>
 /// <param name="Classes">Class ids to keep; null for all.</param>
-public sealed record InstanceOptions(float ScoreThreshold, float MaskThreshold, int MaxInstances, IReadOnlySet<int>? Classes);
+public sealed record InstanceOptions(float ScoreThreshold, float MaskThreshold, int MaxInstances, IReadOnlySet<int>? Classes)
+{
+    /// <summary>Most instances one response may hold.</summary>
+    public const int MaxInstancesLimit = 1000;
+
+    /// <summary>Instances kept when the caller does not say.</summary>
+    public const int DefaultMaxInstances = 100;
+
+    /// <summary>Mask probability threshold when the caller does not say.</summary>
+    public const float DefaultMaskThreshold = 0.5f;
+
+    /// <summary>
+    /// A request's choices against the model: the score threshold defaults to the manifest's <c>output.threshold</c>
+    /// (Ultralytics models predict at 0.25); classes are named (case-insensitive) or numbered.
+    /// </summary>
+    /// <exception cref="InvalidOptionException">A class is not one of the model's.</exception>
+    public static InstanceOptions For(SegServe.Inference.Models.SegmentationModel model, double? scoreThreshold, double? maskThreshold, int? maxInstances, string? classes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        HashSet<int>? wanted = null;
+        if (!string.IsNullOrWhiteSpace(classes))
+        {
+            wanted = [];
+            IReadOnlyList<string> known = model.ClassNames;
+            foreach (string part in classes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                int id = -1;
+                for (int i = 0; i < known.Count && id < 0; i++)
+                {
+                    id = string.Equals(known[i], part, StringComparison.OrdinalIgnoreCase) ? i : -1;
+                }
+
+                if (id < 0 && (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id) || id >= known.Count))
+                {
+                    throw new InvalidOptionException("classes", classes, $"classes: '{part}' is not a class of model '{model.Name}' (by name, or id 0–{known.Count - 1}).");
+                }
+
+                wanted.Add(id);
+            }
+        }
+
+        return new InstanceOptions(
+            (float)(scoreThreshold ?? model.Manifest!.Output.Threshold),
+            (float)(maskThreshold ?? DefaultMaskThreshold),
+            maxInstances ?? DefaultMaxInstances,
+            wanted);
+    }
+}
 
 /// <summary>One object: its class, score, box in original-image pixels and mask.</summary>
 public sealed record DetectedObject(int ClassId, float Score, float X1, float Y1, float X2, float Y2, CocoRle Mask);

@@ -33,6 +33,18 @@ public sealed class ClassPalette
 
     public Rgb24 this[int classId] => _colors[classId];
 
+    /// <summary>Each class's colour as <c>#rrggbb</c>, by id.</summary>
+    public IReadOnlyList<string> ColorTexts()
+    {
+        var texts = new string[_colors.Length];
+        for (int i = 0; i < texts.Length; i++)
+        {
+            texts[i] = ColorParser.Format(_colors[i]);
+        }
+
+        return texts;
+    }
+
     /// <summary>The PASCAL VOC colour of a class id.</summary>
     public static Rgb24 VocColor(int id)
     {

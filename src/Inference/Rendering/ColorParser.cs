@@ -46,5 +46,8 @@ public static class ColorParser
         return true;
     }
 
+    /// <summary>True when <see cref="TryParseLenient"/> reads the text (for checking request parameters).</summary>
+    public static bool IsColor(string? text) => TryParseLenient(text, out _);
+
     public static string Format(Rgb24 color) => $"#{color.R:x2}{color.G:x2}{color.B:x2}";
 }

@@ -16,6 +16,13 @@ public static class EvaluationReportRenderer
     private static readonly Rgb24 s_bar = new(52, 101, 164);
     private static readonly Rgb24 s_grid = new(200, 200, 200);
 
+    /// <summary>The report as a PNG file.</summary>
+    public static byte[] RenderPng(SemanticScores scores, SemanticAccumulator sums, IReadOnlyList<string>? classNames, string title)
+    {
+        using Image<Rgb24> report = Render(scores, sums, classNames, title);
+        return Encoding.PictureEncoder.Encode(report, Encoding.PictureFormat.Png);
+    }
+
     public static Image<Rgb24> Render(SemanticScores scores, SemanticAccumulator sums, IReadOnlyList<string>? classNames, string title)
     {
         ArgumentNullException.ThrowIfNull(scores);

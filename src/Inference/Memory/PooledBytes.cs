@@ -1,0 +1,83 @@
+using System.Buffers;
+
+namespace SegServe.Inference.Memory;
+
+/// <summary>
+/// Bytes read from a stream into a pooled buffer, up to a limit: an upload's file part, an archive entry. The limit is
+/// enforced while reading, so a body that claims one size and holds another costs no more than the limit.
+/// </summary>
+public sealed class PooledBytes : IDisposable
+{
+    private const int InitialCapacity = 64 * 1024;
+
+    private byte[]? _buffer;
+
+    private PooledBytes(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        Length = length;
+    }
+
+    public int Length { get; }
+
+    public ReadOnlyMemory<byte> Memory => _buffer is null ? throw new ObjectDisposedException(nameof(PooledBytes)) : _buffer.AsMemory(0, Length);
+
+    /// <summary>Reads <paramref name="stream"/> to its end; null when it holds more than <paramref name="maxBytes"/>.</summary>
+    public static async Task<PooledBytes?> ReadAsync(Stream stream, long maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxBytes, (long)Array.MaxLength - 1);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(InitialCapacity, maxBytes + 1));
+        int length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > maxBytes)
+                    {
+                        break;
+                    }
+
+                    // Grow by doubling, never past one byte over the limit (enough to know the limit was passed).
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, maxBytes + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        if (length > maxBytes)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return null;
+        }
+
+        return new PooledBytes(buffer, length);
+    }
+
+    public void Dispose()
+    {
+        byte[]? buffer = Interlocked.Exchange(ref _buffer, null);
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
