@@ -1,5 +1,5 @@
-using SegServe.Api.Endpoints;
-using SegServe.Api.Extensions;
+using SegServe.Api.Apis;
+using SegServe.Api.Hosting;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddSegServe();
@@ -8,6 +8,7 @@ WebApplication app = builder.Build();
 app.UseSegServe();
 app.MapModelsApi();
 app.MapSegmentationApi();
-app.MapEvaluationApi();
+app.MapEvaluateApi();
+app.MapEvaluationRunsApi();
 app.MapHealthApi();
 app.Run();

@@ -20,6 +20,7 @@ public sealed record ModelList(IReadOnlyList<ModelDescription> Models);
 /// <param name="Batching">Queue and batching settings.</param>
 /// <param name="Source">Provenance and licence.</param>
 /// <param name="Limitations">Known limitations stated by the manifest.</param>
+/// <param name="Loading">While the model loads: how far it has got; null once it is ready or failed.</param>
 public sealed record ModelDescription(
     string Name,
     string Status,
@@ -35,7 +36,14 @@ public sealed record ModelDescription(
     ModelSignature? Signature,
     BatchingDescription? Batching,
     IReadOnlyDictionary<string, string>? Source,
-    IReadOnlyList<string> Limitations);
+    IReadOnlyList<string> Limitations,
+    ModelLoadProgress? Loading = null);
+
+/// <summary>How far a loading model has got.</summary>
+/// <param name="Stage"><c>queued</c> (waiting for the models before it), <c>opening</c> (creating the ONNX Runtime session) or <c>warming-up</c>.</param>
+/// <param name="WarmUpRunsCompleted">Warm-up runs done (one check run, then one per batch size).</param>
+/// <param name="WarmUpRuns">Warm-up runs in all; 0 until the model is opened.</param>
+public sealed record ModelLoadProgress(string Stage, int WarmUpRunsCompleted, int WarmUpRuns);
 
 /// <summary>Input preprocessing as the manifest declares it.</summary>
 /// <param name="Name">Graph input name.</param>

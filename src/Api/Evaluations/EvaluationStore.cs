@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -7,20 +6,6 @@ using Microsoft.Extensions.Options;
 using SegServe.Inference.Evaluation;
 
 namespace SegServe.Api.Evaluations;
-
-/// <summary>Settings of evaluation runs, bound from the <c>Evaluation</c> section.</summary>
-public sealed class EvaluationOptions
-{
-    public const string SectionName = "Evaluation";
-
-    /// <summary>The SQLite database that keeps evaluation runs across restarts. Relative paths start at the content root.</summary>
-    [Required]
-    public string DatabasePath { get; set; } = "evaluations.db";
-
-    /// <summary>Most pairs one zip archive may add.</summary>
-    [Range(1, 100_000)]
-    public int MaxArchivePairs { get; set; } = 5_000;
-}
 
 /// <summary>An evaluation run's settings.</summary>
 public sealed record EvaluationRun(
@@ -131,6 +116,16 @@ public sealed class EvaluationStore
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>How many samples the run has.</summary>
+    public async Task<int> CountSamplesAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM samples WHERE run_id = $run";
+        command.Parameters.AddWithValue("$run", runId);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
 
     /// <summary>The run's samples in the order they were added, and the sum of their counts (null without samples).</summary>

@@ -1,24 +1,27 @@
+using System.Globalization;
+using System.Text.Json;
 using SegServe.Contracts;
 using SegServe.Inference.Models;
-using SegServe.Inference.Pipeline;
 using SegServe.Inference.Rendering;
+using SegServe.Inference.Scheduling;
 
-namespace SegServe.Api.Endpoints;
+namespace SegServe.Api.Mapping;
 
-/// <summary>Maps engine types to the public contracts.</summary>
-internal static class ContractMapping
+/// <summary>Models and their queues as the public contracts describe them.</summary>
+internal static class ModelMapping
 {
     public static ModelDescription ToDescription(this SegmentationModel model)
     {
         ModelManifest? manifest = model.Manifest;
+        ModelState state = model.State;
         IReadOnlyList<ClassDescription> classes = [];
         if (manifest is not null)
         {
-            var palette = new ClassPalette(manifest.Classes);
+            IReadOnlyList<string> colours = new ClassPalette(manifest.Classes).ColorTexts();
             var list = new ClassDescription[manifest.Classes.Count];
             for (int i = 0; i < list.Length; i++)
             {
-                list[i] = new ClassDescription(manifest.Classes[i].Id, manifest.Classes[i].Name, ColorParser.Format(palette[i]));
+                list[i] = new ClassDescription(manifest.Classes[i].Id, manifest.Classes[i].Name, colours[i]);
             }
 
             classes = list;
@@ -26,8 +29,8 @@ internal static class ContractMapping
 
         return new ModelDescription(
             Name: model.Name,
-            Status: EnumText(model.Status),
-            FailureReason: model.FailureReason,
+            Status: EnumText(state.Status),
+            FailureReason: state.FailureReason,
             ExecutionProvider: model.Provider?.Name,
             ExecutionProviderNote: model.Provider?.Note,
             Task: manifest is null ? null : EnumText(manifest.Task),
@@ -43,22 +46,36 @@ internal static class ContractMapping
                 batching.QueueCapacity,
                 batching.Instances),
             Source: manifest?.Source,
-            Limitations: manifest?.Limitations ?? []);
+            Limitations: manifest?.Limitations ?? [],
+            Loading: state.Status == ModelStatus.Loading ? ToProgress(state) : null);
     }
 
-    public static StageTimings ToContract(this StageDurations durations) => new(
-        Math.Round(durations.DecodeMs, 3),
-        Math.Round(durations.PreprocessMs, 3),
-        Math.Round(durations.QueueMs, 3),
-        Math.Round(durations.InferenceMs, 3),
-        Math.Round(durations.PostprocessMs, 3),
-        Math.Round(durations.EncodeMs, 3),
-        Math.Round(durations.TotalMs, 3));
+    public static ModelLoadProgress ToProgress(ModelState state) =>
+        new(EnumText(state.Stage), state.WarmUpRunsCompleted, state.WarmUpRuns);
+
+    public static QueueStatisticsResponse ToResponse(this QueueStatistics statistics, string model)
+    {
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach ((int size, long runs) in statistics.Distribution())
+        {
+            sizes[size.ToString(CultureInfo.InvariantCulture)] = runs;
+        }
+
+        return new QueueStatisticsResponse(
+            model,
+            statistics.Depth,
+            statistics.InFlightBatches,
+            statistics.Outcomes,
+            sizes,
+            Math.Round(statistics.MeanBatchSize, 3),
+            Math.Round(statistics.MeanQueueWaitMs, 3),
+            Math.Round(statistics.MeanRunMs, 3));
+    }
 
     /// <summary>The kebab-case name used in manifests and responses (e.g. <c>shorter-side</c>).</summary>
     public static string EnumText<T>(T value)
         where T : struct, Enum =>
-        System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
+        JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
 
     private static ModelInputDescription ToDescription(InputSpec input, TensorInfo? tensor) => new(
         Name: tensor?.Name ?? input.Name ?? "",

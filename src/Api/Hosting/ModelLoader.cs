@@ -1,6 +1,6 @@
 using SegServe.Inference.Models;
 
-namespace SegServe.Api.Extensions;
+namespace SegServe.Api.Hosting;
 
 /// <summary>
 /// Lists the models when the host starts, then opens and warms them up in the background: the server listens at

@@ -1,0 +1,114 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using SegServe.Api.Binding;
+using SegServe.Api.Evaluations;
+using SegServe.Api.Requests;
+using SegServe.Contracts;
+
+namespace SegServe.Api.Apis;
+
+/// <summary>Whole datasets scored sample by sample in persisted runs: <c>/v1/evaluations</c>.</summary>
+public static class EvaluationRunsApi
+{
+    public static RouteGroupBuilder MapEvaluationRunsApi(this IEndpointRouteBuilder app)
+    {
+        RouteGroupBuilder runs = app.MapGroup("/v1/evaluations").WithTags("Evaluation").RejectUnknownQueryParameters();
+
+        runs.MapPost("/", CreateRun)
+            .WithName("CreateEvaluationRun")
+            .WithSummary("Start an evaluation run over a dataset")
+            .WithDescription("JSON: `task` (`semantic` or `instances`); semantic runs also take `numClasses` (or a `model` that gives it), `ignoreIndex` (default 255), "
+                + "optional `classNames`, `model` (samples may then send images) and `palette`. Returns the run; add samples to it, then read its dataset-level scores. "
+                + "Runs are kept in an embedded SQLite database: a restart loses nothing accepted." + EvaluateApi.Semantics)
+            .Produces<EvaluationRunResponse>(StatusCodes.Status201Created)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
+
+        runs.MapGet("/{id}", GetRun)
+            .WithName("GetEvaluationRun")
+            .WithSummary("The run's dataset-level scores")
+            .WithDescription("Semantic runs: scores over all samples (counts summed over every sample before dividing, as mmsegmentation), with each sample's own pixel accuracy and mIoU. "
+                + "Instance runs: COCO mask AP over all samples' images evaluated together, with each sample's own AP.")
+            .Produces<EvaluationRunResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        runs.MapPost("/{id}/samples", AddSamples)
+            .WithName("AddEvaluationSamples")
+            .WithSummary("Add a sample, or a zip of samples, to a run")
+            .WithDescription("Semantic runs, multipart: `groundTruth` with `prediction` (or `image` when the run has a model), optional query `name`; or `archive`, a zip whose folders "
+                + "`groundTruth/` (or gt, labels, annotations) and `prediction/` (or predictions; or images/ when the run has a model) hold files matched by name without extension. "
+                + "Instance runs: `predictions` (JSON) with `groundTruth` (COCO JSON, or an instance-id PNG with `classMap`). "
+                + "All of a request's samples are added, or none. Concurrent uploads to one run are safe.")
+            .Accepts<EvaluationSampleForm>("multipart/form-data")
+            .Produces<SamplesAddedResponse>()
+            .ProducesProblems(400, 404, 413, 415, 422, 429, 503);
+
+        runs.MapGet("/{id}/report.png", Report)
+            .WithName("GetEvaluationReport")
+            .WithSummary("The run's confusion matrix as a heat map and per-class IoU as bars (PNG)")
+            .WithDescription("Semantic runs with at least one sample; otherwise 409.")
+            .Produces(StatusCodes.Status200OK, contentType: ContentNegotiation.Png)
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+
+        return runs;
+    }
+
+    /// <summary>Creates an evaluation run.</summary>
+    /// <param name="body">The run's settings.</param>
+    /// <param name="runs">Evaluation runs.</param>
+    /// <param name="cancellationToken">Request abort.</param>
+    public static async Task<Created<EvaluationRunResponse>> CreateRun(CreateEvaluationRequest body, EvaluationRuns runs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        EvaluationRunResponse run = await runs.CreateAsync(body, cancellationToken);
+        return TypedResults.Created($"/v1/evaluations/{run.Id}", run);
+    }
+
+    /// <summary>The run's scores.</summary>
+    /// <param name="id">Run id.</param>
+    /// <param name="runs">Evaluation runs.</param>
+    /// <param name="cancellationToken">Request abort.</param>
+    public static async Task<Ok<EvaluationRunResponse>> GetRun(string id, EvaluationRuns runs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        return TypedResults.Ok(await runs.GetAsync(id, cancellationToken));
+    }
+
+    /// <summary>Adds samples to a run.</summary>
+    public static async Task<Ok<SamplesAddedResponse>> AddSamples([AsParameters] AddSamplesRequest request, EvaluationRuns runs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(runs);
+        return TypedResults.Ok(await runs.AddSamplesAsync(request.Id, request.Name, request.Context.Request, cancellationToken));
+    }
+
+    /// <summary>The run's report picture.</summary>
+    /// <param name="id">Run id.</param>
+    /// <param name="runs">Evaluation runs.</param>
+    /// <param name="cancellationToken">Request abort.</param>
+    public static async Task<FileContentHttpResult> Report(string id, EvaluationRuns runs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        return TypedResults.File(await runs.ReportAsync(id, cancellationToken), ContentNegotiation.Png);
+    }
+}
+
+/// <summary>The multipart form of samples added to a run.</summary>
+public sealed class EvaluationSampleForm
+{
+    /// <summary>The ground truth of a single sample: a label map (PNG) for semantic runs; COCO JSON or an instance-id PNG for instance runs.</summary>
+    public IFormFile? GroundTruth { get; init; }
+
+    /// <summary>The predicted label map (PNG), for a single semantic sample.</summary>
+    public IFormFile? Prediction { get; init; }
+
+    /// <summary>An image for the run's model to predict, for a single semantic sample.</summary>
+    public IFormFile? Image { get; init; }
+
+    /// <summary>A zip of semantic pairs: groundTruth/NAME.png with prediction/NAME.png (or images/NAME.* for a run with a model).</summary>
+    public IFormFile? Archive { get; init; }
+
+    /// <summary>Instance runs: COCO results JSON or this service's instance response.</summary>
+    public IFormFile? Predictions { get; init; }
+
+    /// <summary>Instance runs with an instance-id PNG ground truth: the class index of each pixel (PNG).</summary>
+    public IFormFile? ClassMap { get; init; }
+}

@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using SegServe.Api.Health;
+using HealthCheckReport = Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport;
+using HealthReport = SegServe.Contracts.HealthReport;
+
+namespace SegServe.Api.Apis;
+
+/// <summary>Liveness and readiness probes for orchestrators, answered by the registered health checks.</summary>
+public static class HealthApi
+{
+    public const string LiveTag = "live";
+    public const string ReadyTag = "ready";
+
+    public static RouteGroupBuilder MapHealthApi(this IEndpointRouteBuilder app)
+    {
+        RouteGroupBuilder health = app.MapGroup("/health").WithTags("Health");
+
+        health.MapGet("/live", Live)
+            .WithName("Live")
+            .WithSummary("Liveness: the process serves (200 from the moment it listens, while models still load).");
+
+        health.MapGet("/ready", Ready)
+            .WithName("Ready")
+            .WithSummary("Readiness: 200 once every required model is ready; 503 before, with each model's state (loading and how far, ready, failed with the reason).")
+            .Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable);
+
+        return health;
+    }
+
+    /// <summary>Liveness.</summary>
+    public static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> Live(HealthCheckService checks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        HealthCheckReport report = await checks.CheckHealthAsync(static c => c.Tags.Contains(LiveTag), cancellationToken);
+        var body = new HealthReport(report.Status == HealthStatus.Healthy ? "alive" : "not-alive", []);
+        return report.Status == HealthStatus.Healthy ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>Readiness of the service and of each model.</summary>
+    public static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> Ready(HealthCheckService checks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        HealthCheckReport report = await checks.CheckHealthAsync(static c => c.Tags.Contains(ReadyTag), cancellationToken);
+        HealthReport body = report.Entries.Values.Select(static e => e.Data.GetValueOrDefault(ModelsHealthCheck.ReportKey)).OfType<HealthReport>().FirstOrDefault()
+            ?? new HealthReport(report.Status == HealthStatus.Healthy ? "ready" : "not-ready", []);
+        return report.Status == HealthStatus.Healthy ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+}

@@ -1,0 +1,60 @@
+using SegServe.Api.Problems;
+using SegServe.Inference.Models;
+
+namespace SegServe.Api.Binding;
+
+/// <summary>Finds a model by name, once per request; the exceptions become 404 and 503 problems.</summary>
+public static class ModelResolution
+{
+    /// <summary>The model of that name, in whatever state.</summary>
+    /// <exception cref="ModelNotFoundException">No model has that name.</exception>
+    public static SegmentationModel Find(IModelRegistry registry, string name)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return registry.TryGet(name, out SegmentationModel? model) ? model : throw new ModelNotFoundException(name);
+    }
+
+    /// <summary>The model of that name, if it is ready to serve.</summary>
+    /// <exception cref="ModelNotFoundException">No model has that name.</exception>
+    /// <exception cref="ModelUnavailableException">It is still loading (retry later) or it failed to load.</exception>
+    public static SegmentationModel Ready(IModelRegistry registry, string name)
+    {
+        SegmentationModel model = Find(registry, name);
+        ModelState state = model.State;
+        return state.Status == ModelStatus.Ready ? model : throw new ModelUnavailableException(name, state);
+    }
+
+    internal static string RouteName(HttpContext context) =>
+        context.Request.RouteValues.TryGetValue("name", out object? value) && value is string name
+            ? name
+            : throw new InvalidOperationException("The route has no {name} segment.");
+}
+
+/// <summary>
+/// The ready model named by the route's <c>{name}</c>: resolved and checked once, while the request is bound, so that
+/// a handler receives a model that can serve (or the request ends as 404 or 503 before anything is read).
+/// </summary>
+public sealed class ReadyModel(SegmentationModel model)
+{
+    public SegmentationModel Model { get; } = model;
+
+    public static ValueTask<ReadyModel?> BindAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        IModelRegistry registry = context.RequestServices.GetRequiredService<IModelRegistry>();
+        return ValueTask.FromResult<ReadyModel?>(new ReadyModel(ModelResolution.Ready(registry, ModelResolution.RouteName(context))));
+    }
+}
+
+/// <summary>The model named by the route's <c>{name}</c>, in whatever state (for describing it).</summary>
+public sealed class KnownModel(SegmentationModel model)
+{
+    public SegmentationModel Model { get; } = model;
+
+    public static ValueTask<KnownModel?> BindAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        IModelRegistry registry = context.RequestServices.GetRequiredService<IModelRegistry>();
+        return ValueTask.FromResult<KnownModel?>(new KnownModel(ModelResolution.Find(registry, ModelResolution.RouteName(context))));
+    }
+}

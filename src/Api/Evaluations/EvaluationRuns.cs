@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Options;
+using SegServe.Api.Binding;
+using SegServe.Api.Mapping;
+using SegServe.Api.Problems;
+using SegServe.Api.Uploads;
+using SegServe.Contracts;
+using SegServe.Inference;
+using SegServe.Inference.Evaluation;
+using SegServe.Inference.Evaluation.Instances;
+using SegServe.Inference.Models;
+using SegServe.Inference.Rendering;
+
+namespace SegServe.Api.Evaluations;
+
+/// <summary>The three files of a semantic pair, read from an upload.</summary>
+/// <param name="GroundTruth">The ground-truth label map.</param>
+/// <param name="Prediction">The predicted label map, if sent.</param>
+/// <param name="Image">An image for the model to predict, if sent instead.</param>
+public readonly record struct PairUpload(UploadedFile GroundTruth, UploadedFile? Prediction, UploadedFile? Image)
+{
+    /// <exception cref="UploadRejectedException">The ground truth is missing, or both prediction and image are.</exception>
+    public static PairUpload From(UploadedFiles files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        UploadedFile truth = files.Require("groundTruth", "Send the ground-truth label map as the multipart file field 'groundTruth'.");
+        UploadedFile? prediction = files["prediction"];
+        UploadedFile? image = files["image"];
+        return prediction is null && image is null
+            ? throw new UploadRejectedException(UploadFault.MissingFile, "Send the predicted label map as 'prediction', or an 'image' for the model to predict.", "prediction")
+            : new PairUpload(truth, prediction, image);
+    }
+}
+
+/// <summary>
+/// Evaluation runs: a dataset's samples scored as they arrive and kept in the <see cref="EvaluationStore"/>, its scores
+/// computed over all of them when asked. Host logic — persistence and request handling around the engine's scorers.
+/// </summary>
+public sealed class EvaluationRuns(
+    EvaluationStore store,
+    IModelRegistry models,
+    SemanticPairScorer scorer,
+    UploadReader uploads,
+    IOptions<EvaluationOptions> evaluation,
+    IOptions<InferenceOptions> inference,
+    TimeProvider time)
+{
+    private static readonly string[] s_sampleFields = ["prediction", "image", "groundTruth", "archive", "predictions", "classMap"];
+
+    private TimeSpan Timeout => TimeSpan.FromMilliseconds(inference.Value.Queue.DefaultTimeoutMs);
+
+    public async Task<EvaluationRunResponse> CreateAsync(CreateEvaluationRequest body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        string id = Guid.NewGuid().ToString("N");
+        EvaluationRun run;
+        if (string.Equals(body.Task, "instances", StringComparison.OrdinalIgnoreCase))
+        {
+            run = new EvaluationRun(id, "instances", time.GetUtcNow(), 0, 0, body.ClassNames, null, null);
+        }
+        else if (string.Equals(body.Task, "semantic", StringComparison.OrdinalIgnoreCase))
+        {
+            SegmentationModel? model = string.IsNullOrEmpty(body.Model) ? null : ModelResolution.Ready(models, body.Model);
+            var settings = ScoringSettings.Create(body.NumClasses, body.IgnoreIndex, body.ClassNames, body.Palette, model);
+            run = new EvaluationRun(id, "semantic", time.GetUtcNow(), settings.NumClasses, settings.IgnoreIndex, settings.ClassNames, settings.Model, settings.Palette);
+        }
+        else
+        {
+            throw new InvalidOptionException("task", body.Task, $"task '{body.Task}' is not supported: evaluation runs score 'semantic' or 'instances'.");
+        }
+
+        await store.CreateAsync(run, cancellationToken).ConfigureAwait(false);
+        return new EvaluationRunResponse(run.Id, run.Task, run.Created, run.Model, 0, null, []);
+    }
+
+    /// <exception cref="EvaluationRunNotFoundException">No such run.</exception>
+    public async Task<EvaluationRunResponse> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        EvaluationRun run = await FindAsync(id, cancellationToken).ConfigureAwait(false);
+        (List<StoredSample> samples, SemanticAccumulator? sums) = await store.LoadSamplesAsync(run, cancellationToken).ConfigureAwait(false);
+        List<SampleSummary> summaries = [.. samples.Select(ToSummary)];
+        if (run.Task == "instances")
+        {
+            InstanceScoresResponse? scores = null;
+            if (samples.Count > 0)
+            {
+                (CocoGroundTruth truth, List<DetectedInstance> detections) = InstanceSamples.Combine(samples.Select(static s => s.Payload));
+                scores = EvaluationMapping.Score(truth, detections);
+            }
+
+            return new EvaluationRunResponse(run.Id, run.Task, run.Created, null, samples.Count, null, summaries, scores);
+        }
+
+        return new EvaluationRunResponse(run.Id, run.Task, run.Created, run.Model, samples.Count, sums?.ToResponse(SettingsOf(run)), summaries);
+    }
+
+    /// <summary>Scores the request's samples — a pair, a zip of pairs, or an instance sample — and adds them all, or none.</summary>
+    public async Task<SamplesAddedResponse> AddSamplesAsync(string id, string? name, HttpRequest request, CancellationToken cancellationToken)
+    {
+        EvaluationRun run = await FindAsync(id, cancellationToken).ConfigureAwait(false);
+        using UploadedFiles files = await uploads.ReadFilesAsync(request, s_sampleFields, cancellationToken).ConfigureAwait(false);
+        List<StoredSample> stored = run.Task == "instances"
+            ? [InstanceSample(files, name)]
+            : files["archive"] is UploadedFile archive
+                ? await ArchiveSamplesAsync(run, archive, cancellationToken).ConfigureAwait(false)
+                : [await PairSampleAsync(run, PairUpload.From(files), name, cancellationToken).ConfigureAwait(false)];
+        await store.AddSamplesAsync(run.Id, stored, cancellationToken).ConfigureAwait(false);
+        int total = await store.CountSamplesAsync(run.Id, cancellationToken).ConfigureAwait(false);
+        return new SamplesAddedResponse(run.Id, [.. stored.Select(ToSummary)], total);
+    }
+
+    /// <summary>The run's confusion-matrix heat map and per-class IoU bars, as a PNG.</summary>
+    /// <exception cref="ReportUnavailableException">The run scores instances, or has no samples yet.</exception>
+    public async Task<byte[]> ReportAsync(string id, CancellationToken cancellationToken)
+    {
+        EvaluationRun run = await FindAsync(id, cancellationToken).ConfigureAwait(false);
+        if (run.Task != "semantic")
+        {
+            throw new ReportUnavailableException($"Evaluation run '{id}' scores instances: its report is the JSON of GET /v1/evaluations/{id} (the picture is drawn for semantic runs).");
+        }
+
+        (List<StoredSample> samples, SemanticAccumulator? sums) = await store.LoadSamplesAsync(run, cancellationToken).ConfigureAwait(false);
+        if (sums is null)
+        {
+            throw new ReportUnavailableException($"Evaluation run '{id}' has no samples yet: add some before asking for its report.");
+        }
+
+        string title = string.Create(CultureInfo.InvariantCulture, $"run {id[..Math.Min(8, id.Length)]}  {samples.Count} samples  {run.NumClasses} classes{(run.Model is null ? "" : "  model " + run.Model)}");
+        return EvaluationReportRenderer.RenderPng(SemanticScores.From(sums), sums, run.ClassNames, title);
+    }
+
+    private async Task<EvaluationRun> FindAsync(string id, CancellationToken cancellationToken) =>
+        await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new EvaluationRunNotFoundException(id);
+
+    private async Task<StoredSample> PairSampleAsync(EvaluationRun run, PairUpload pair, string? name, CancellationToken cancellationToken)
+    {
+        SegmentationModel? model = pair.Prediction is null ? ModelOf(run) : null;
+        var sums = new SemanticAccumulator(run.NumClasses);
+        await scorer.ScoreAsync(SettingsOf(run), pair.GroundTruth.Content, pair.Prediction?.Content, pair.Image?.Content, model, Timeout, sums, "", cancellationToken).ConfigureAwait(false);
+        string sampleName = !string.IsNullOrWhiteSpace(name) ? name : Path.GetFileNameWithoutExtension(pair.GroundTruth.FileName) ?? "";
+        return ToStored(sampleName.Length == 0 ? $"sample-{Guid.NewGuid():N}" : sampleName, sums);
+    }
+
+    private async Task<List<StoredSample>> ArchiveSamplesAsync(EvaluationRun run, UploadedFile archive, CancellationToken cancellationToken)
+    {
+        using PairArchive pairs = PairArchive.Open(archive.Content, imagesAllowed: run.Model is not null, evaluation.Value.MaxArchivePairs);
+        SegmentationModel? model = pairs.Pairs.Any(static p => p.IsImage) ? ModelOf(run) : null;
+        List<ScoredSample> scored = await scorer.ScoreArchiveAsync(SettingsOf(run), pairs, model, Timeout, cancellationToken).ConfigureAwait(false);
+        return [.. scored.Select(static s => ToStored(s.Name, s.Sums))];
+    }
+
+    private StoredSample InstanceSample(UploadedFiles files, string? name)
+    {
+        UploadedFile predictions = files.Require("predictions", "An instance sample is 'predictions' (JSON) with 'groundTruth' (COCO JSON, or an instance-id PNG with 'classMap').");
+        UploadedFile truthFile = files.Require("groundTruth", "An instance sample is 'predictions' (JSON) with 'groundTruth' (COCO JSON, or an instance-id PNG with 'classMap').");
+        (CocoGroundTruth truth, List<DetectedInstance> detections) = InstanceInputs.Read(predictions.Content, truthFile.Content, files["classMap"]?.Content, 1, inference.Value.Images.MaxPixels);
+        CocoScores scores = CocoEvaluator.Evaluate(truth.Instances, detections, truth.ImageIds, truth.CategoryIds);
+        string sampleName = !string.IsNullOrWhiteSpace(name) ? name : Path.GetFileNameWithoutExtension(truthFile.FileName) ?? $"sample-{Guid.NewGuid():N}";
+        return new StoredSample(sampleName, 0, null, null, InstanceSamples.Serialize(truth, detections), scores.Ap);
+    }
+
+    /// <summary>The run's model, when it has one, if it is ready now.</summary>
+    private SegmentationModel? ModelOf(EvaluationRun run) => run.Model is null ? null : ModelResolution.Ready(models, run.Model);
+
+    private static ScoringSettings SettingsOf(EvaluationRun run) => new(run.NumClasses, run.IgnoreIndex, run.ClassNames, run.Palette, run.Model);
+
+    private static StoredSample ToStored(string name, SemanticAccumulator sums)
+    {
+        SemanticScores scores = SemanticScores.From(sums);
+        return new StoredSample(name, scores.Pixels, scores.PixelAccuracy, scores.MeanIou, MemoryMarshal.AsBytes(sums.ToArray().AsSpan()).ToArray());
+    }
+
+    private static SampleSummary ToSummary(StoredSample sample) => new(sample.Name, sample.Pixels, sample.PixelAccuracy, sample.MeanIou, sample.Ap);
+}

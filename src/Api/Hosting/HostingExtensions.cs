@@ -1,0 +1,88 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using SegServe.Api.Apis;
+using SegServe.Api.Evaluations;
+using SegServe.Api.Health;
+using SegServe.Api.Problems;
+using SegServe.Api.Uploads;
+using SegServe.Inference;
+using SegServe.Inference.Evaluation;
+using SegServe.Inference.Imaging;
+using SegServe.Inference.Models;
+using SegServe.Inference.Pipeline;
+using SegServe.Inference.Scheduling;
+
+namespace SegServe.Api.Hosting;
+
+/// <summary>Service registration and middleware of the host.</summary>
+public static class HostingExtensions
+{
+    public static WebApplicationBuilder AddSegServe(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        IServiceCollection services = builder.Services;
+
+        services.AddOptions<InferenceOptions>()
+            .BindConfiguration(InferenceOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(static o => TryValidate(o.Images), "Inference:Images has an invalid limit (MaxBytes 1–1073741824, MaxPixels ≥ 1).")
+            .ValidateOnStart();
+        services.AddOptions<EvaluationOptions>().BindConfiguration(EvaluationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HealthOptions>()
+            .BindConfiguration(HealthOptions.SectionName)
+            .Validate(static o => o.RequiredModels.TrueForAll(static n => !string.IsNullOrWhiteSpace(n)), "Health:RequiredModels lists an empty model name.")
+            .ValidateOnStart();
+
+        // The engine: one repository of models loading in the background, one pipeline for every request.
+        services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<InferenceMetrics>();
+        services.AddSingleton(static sp => new ModelRepository(
+            sp.GetRequiredService<IOptions<InferenceOptions>>(),
+            sp.GetRequiredService<ILogger<ModelRepository>>(),
+            sp.GetRequiredService<IHostEnvironment>().ContentRootPath,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<InferenceMetrics>()));
+        services.AddSingleton<IModelRegistry>(static sp => sp.GetRequiredService<ModelRepository>());
+        services.AddHostedService<ModelLoader>();
+        services.AddSingleton(static sp => new ImageDecoder(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.Images));
+        services.AddSingleton<SegmentationPipeline>();
+        services.AddSingleton<SemanticPairScorer>();
+
+        // The host's own services: uploads, evaluation runs in SQLite.
+        services.AddSingleton<UploadReader>();
+        services.AddSingleton<EvaluationStore>();
+        services.AddSingleton<EvaluationRuns>();
+
+        // The upload limit is enforced while streaming the multipart body; Kestrel's cap only needs to leave it room.
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<InferenceOptions>>(static (kestrel, inference) =>
+            kestrel.Limits.MaxRequestBodySize = (inference.Value.Images.MaxBytes * 6) + (1024 * 1024));
+
+        // One error path: bad parameters through minimal-API validation, everything else through the exception handler.
+        services.AddValidation();
+        services.Configure<RouteHandlerOptions>(static o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(static o => o.CustomizeProblemDetails = ProblemDetailsCustomization.Customize);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+
+        services.AddHealthChecks()
+            .AddCheck("process", static () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("The process serves."), tags: [HealthApi.LiveTag])
+            .AddCheck<ModelsHealthCheck>("models", tags: [HealthApi.ReadyTag]);
+
+        services.AddSegServeOpenApi();
+        return builder;
+    }
+
+    public static WebApplication UseSegServe(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseSegServeOpenApi();
+        app.MapGet("/", static () => Results.Redirect("/swagger")).ExcludeFromDescription();
+        return app;
+    }
+
+    private static bool TryValidate(object value) =>
+        Validator.TryValidateObject(value, new ValidationContext(value), null, validateAllProperties: true);
+}

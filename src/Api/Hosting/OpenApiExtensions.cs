@@ -1,0 +1,46 @@
+using System.Reflection;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace SegServe.Api.Hosting;
+
+/// <summary>The OpenAPI document (<c>/swagger/v1/swagger.json</c>) and Swagger UI (<c>/swagger</c>).</summary>
+internal static class OpenApiExtensions
+{
+    public static IServiceCollection AddSegServeOpenApi(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(static options =>
+        {
+            options.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "SegServe",
+                Version = "v1",
+                Description = "Image segmentation inference: semantic class maps, instance masks and overlays from ONNX models (CUDA when present, CPU otherwise), and evaluation of uploaded ground truth.",
+            });
+            IncludeXmlComments(options, typeof(OpenApiExtensions).Assembly);
+            IncludeXmlComments(options, typeof(Contracts.ModelList).Assembly);
+        });
+        return services;
+    }
+
+    public static WebApplication UseSegServeOpenApi(this WebApplication app)
+    {
+        app.UseSwagger();
+        app.UseSwaggerUI(static options =>
+        {
+            options.SwaggerEndpoint("/swagger/v1/swagger.json", "SegServe v1");
+            options.DocumentTitle = "SegServe";
+        });
+        return app;
+    }
+
+    private static void IncludeXmlComments(SwaggerGenOptions options, Assembly assembly)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, assembly.GetName().Name + ".xml");
+        if (File.Exists(path))
+        {
+            options.IncludeXmlComments(path);
+        }
+    }
+}
