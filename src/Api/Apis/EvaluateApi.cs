@@ -52,7 +52,7 @@ public static class EvaluateApi
         return api;
     }
 
-    /// <summary>Scores one pair.</summary>
+    // Scores one pair.
     public static async Task<Ok<SemanticScoresResponse>> EvaluateSemantic(
         [AsParameters] EvaluateSemanticRequest request,
         SemanticPairScorer scorer,
@@ -69,7 +69,7 @@ public static class EvaluateApi
         return TypedResults.Ok(sums.ToResponse(settings));
     }
 
-    /// <summary>Scores instances (COCO mask AP).</summary>
+    // Scores instances (COCO mask AP).
     public static async Task<Ok<InstanceScoresResponse>> EvaluateInstances(
         [AsParameters] EvaluateInstancesRequest request,
         CancellationToken cancellationToken)

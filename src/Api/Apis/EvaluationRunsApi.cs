@@ -51,7 +51,7 @@ public static class EvaluationRunsApi
         return runs;
     }
 
-    /// <summary>Creates an evaluation run.</summary>
+    // Creates an evaluation run.
     /// <param name="body">The run's settings.</param>
     /// <param name="runs">Evaluation runs.</param>
     /// <param name="cancellationToken">Request abort.</param>
@@ -62,8 +62,8 @@ public static class EvaluationRunsApi
         return TypedResults.Created($"/v1/evaluations/{run.Id}", run);
     }
 
-    /// <summary>The run's scores.</summary>
-    /// <param name="id">Run id.</param>
+    // The run's scores.
+    /// <param name="id">The run's id, as returned when it was created.</param>
     /// <param name="runs">Evaluation runs.</param>
     /// <param name="cancellationToken">Request abort.</param>
     public static async Task<Ok<EvaluationRunResponse>> GetRun(string id, EvaluationRuns runs, CancellationToken cancellationToken)
@@ -72,7 +72,7 @@ public static class EvaluationRunsApi
         return TypedResults.Ok(await runs.GetAsync(id, cancellationToken));
     }
 
-    /// <summary>Adds samples to a run.</summary>
+    // Adds samples to a run.
     public static async Task<Ok<SamplesAddedResponse>> AddSamples([AsParameters] AddSamplesRequest request, EvaluationRuns runs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -80,8 +80,8 @@ public static class EvaluationRunsApi
         return TypedResults.Ok(await runs.AddSamplesAsync(request.Id, request.Name, request.Context.Request, cancellationToken));
     }
 
-    /// <summary>The run's report picture.</summary>
-    /// <param name="id">Run id.</param>
+    // The run's report picture.
+    /// <param name="id">The run's id, as returned when it was created.</param>
     /// <param name="runs">Evaluation runs.</param>
     /// <param name="cancellationToken">Request abort.</param>
     public static async Task<FileContentHttpResult> Report(string id, EvaluationRuns runs, CancellationToken cancellationToken)

@@ -28,7 +28,7 @@ public static class HealthApi
         return health;
     }
 
-    /// <summary>Liveness.</summary>
+    // Liveness.
     public static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> Live(HealthCheckService checks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(checks);
@@ -37,7 +37,7 @@ public static class HealthApi
         return report.Status == HealthStatus.Healthy ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    /// <summary>Readiness of the service and of each model.</summary>
+    // Readiness of the service and of each model.
     public static async Task<Results<Ok<HealthReport>, JsonHttpResult<HealthReport>>> Ready(HealthCheckService checks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(checks);

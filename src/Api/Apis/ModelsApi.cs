@@ -33,23 +33,21 @@ public static class ModelsApi
         return api;
     }
 
-    /// <summary>Lists the models.</summary>
+    // Lists the models.
     public static Ok<ModelList> ListModels(IModelRegistry models)
     {
         ArgumentNullException.ThrowIfNull(models);
         return TypedResults.Ok(new ModelList([.. models.Models.Select(static m => m.ToDescription())]));
     }
 
-    /// <summary>Describes one model.</summary>
-    /// <param name="model">The model named by the route, in whatever state.</param>
+    // Describes one model.
     public static Ok<ModelDescription> GetModel(KnownModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         return TypedResults.Ok(model.Model.ToDescription());
     }
 
-    /// <summary>The model's queue statistics.</summary>
-    /// <param name="model">The model named by the route, ready (only a ready model has a queue).</param>
+    // The model's queue statistics.
     public static Ok<QueueStatisticsResponse> GetQueueStatistics(ReadyModel model)
     {
         ArgumentNullException.ThrowIfNull(model);

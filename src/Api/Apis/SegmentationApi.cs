@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SegServe.Api.Binding;
+using SegServe.Api.Hosting;
 using SegServe.Api.Mapping;
 using SegServe.Api.Requests;
 using SegServe.Api.Uploads;
@@ -29,7 +30,8 @@ public static class SegmentationApi
                 + "Instance models: an `InstanceSegmentationResponse` — each object's class, score, box, area and COCO RLE mask, best first (optional polygons and cropped mask PNGs) — "
                 + "or with `Accept: image/png` a 16-bit PNG of instance ids.")
             .Accepts<ImageUploadForm>("multipart/form-data")
-            .Produces<SegmentationResponse>(StatusCodes.Status200OK, ContentNegotiation.Json, ContentNegotiation.Png)
+            .Produces(StatusCodes.Status200OK, null, ContentNegotiation.Json, ContentNegotiation.Png)
+            .WithMetadata(new JsonOneOfAttribute(typeof(SegmentationResponse), typeof(InstanceSegmentationResponse)))
             .ProducesProblems(ApiConventions.ImageRequest);
 
         api.MapPost("/overlay", Overlay)
@@ -49,7 +51,7 @@ public static class SegmentationApi
         return api;
     }
 
-    /// <summary>Segments an image.</summary>
+    // Segments an image.
     public static async Task<Results<Ok<SegmentationResponse>, Ok<InstanceSegmentationResponse>, FileContentHttpResult>> Segment(
         [AsParameters] SegmentRequest request,
         SegmentationPipeline pipeline,
@@ -74,7 +76,7 @@ public static class SegmentationApi
             : request.Context.WithServerTiming(result.Timer, TypedResults.Ok(result.ToResponse(model, SegmentationEncoder.Encode(result, model.ClassNames))));
     }
 
-    /// <summary>Overlays class (or instance) colours on an image, or applies a portrait effect.</summary>
+    // Overlays class (or instance) colours on an image, or applies a portrait effect.
     public static async Task<FileContentHttpResult> Overlay(
         [AsParameters] OverlayRequest request,
         SegmentationPipeline pipeline,

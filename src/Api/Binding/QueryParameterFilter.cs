@@ -81,7 +81,7 @@ public static class QueryParameterFilter
                 throw new InvalidOptionException(
                     unknown[0],
                     query[unknown[0]].ToString(),
-                    $"Unknown query parameter{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(static u => $"'{u}'"))}: {context.HttpContext.Request.Method} /{(context.HttpContext.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText?.TrimStart('/')} takes {known}.");
+                    $"Unknown query parameter{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(static u => $"'{u}'"))}: {context.HttpContext.Request.Method} /{(context.HttpContext.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText?.Trim('/')} takes {known}.");
             }
 
             SegmentationModel? model = context.Arguments.OfType<IModelRequest>().FirstOrDefault()?.Model;

@@ -57,7 +57,7 @@ public static class HostingExtensions
 
         // The upload limit is enforced while streaming the multipart body; Kestrel's cap only needs to leave it room.
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<InferenceOptions>>(static (kestrel, inference) =>
-            kestrel.Limits.MaxRequestBodySize = (inference.Value.Images.MaxBytes * 6) + (1024 * 1024));
+            kestrel.Limits.MaxRequestBodySize = inference.Value.Images.MaxBytes + (1024 * 1024));
 
         // One error path: bad parameters through minimal-API validation, everything else through the exception handler.
         services.AddValidation();

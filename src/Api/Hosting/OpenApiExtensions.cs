@@ -18,6 +18,7 @@ internal static class OpenApiExtensions
                 Version = "v1",
                 Description = "Image segmentation inference: semantic class maps, instance masks and overlays from ONNX models (CUDA when present, CPU otherwise), and evaluation of uploaded ground truth.",
             });
+            options.OperationFilter<ResponseContentFilter>();
             IncludeXmlComments(options, typeof(OpenApiExtensions).Assembly);
             IncludeXmlComments(options, typeof(Contracts.ModelList).Assembly);
         });

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.WebUtilities;
 using SegServe.Inference;
 using SegServe.Inference.Decoding;
@@ -137,6 +138,8 @@ public static class ProblemCatalog
     {
         StatusCodes.Status413PayloadTooLarge => new Problem(RequestTooLarge, $"The request body is larger than the service accepts: {exception.Message}"),
         StatusCodes.Status415UnsupportedMediaType => new Problem(UnsupportedMediaType, $"{exception.Message} Send the body as application/json."),
-        _ => new Problem(InvalidBody, $"The request could not be read: {exception.Message}{(exception.InnerException is System.Text.Json.JsonException json ? " " + json.Message : "")} Send valid JSON with the fields /swagger lists."),
+        _ => new Problem(InvalidBody, exception.InnerException is System.Text.Json.JsonException json
+            ? string.Create(CultureInfo.InvariantCulture, $"The request body is not valid JSON of the shape /swagger lists: the problem is at {json.Path ?? "$"} (line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}).")
+            : $"The request body could not be read: send valid JSON of the shape /swagger lists, as Content-Type application/json."),
     };
 }

@@ -19,11 +19,11 @@ namespace SegServe.Api.Requests;
 /// <param name="Models">Where the model is found.</param>
 /// <param name="Options">The queue's default deadline.</param>
 public sealed record EvaluateSemanticRequest(
-    [property: FromQuery, WholeNumber(1, ScoringSettings.MaxClasses)] string? NumClasses,
-    [property: FromQuery, WholeNumber(0, ushort.MaxValue)] string? IgnoreIndex,
-    [property: FromQuery] string? ClassNames,
-    [property: FromQuery] string? Palette,
-    [property: FromQuery] string? Model,
+    [property: FromQuery(Name = "numClasses"), WholeNumber(1, ScoringSettings.MaxClasses)] string? NumClasses,
+    [property: FromQuery(Name = "ignoreIndex"), WholeNumber(0, ushort.MaxValue)] string? IgnoreIndex,
+    [property: FromQuery(Name = "classNames")] string? ClassNames,
+    [property: FromQuery(Name = "palette")] string? Palette,
+    [property: FromQuery(Name = "model")] string? Model,
     HttpContext Context,
     [property: FromServices] UploadReader Uploads,
     [property: FromServices] IModelRegistry Models,
@@ -54,7 +54,7 @@ public sealed record EvaluateSemanticRequest(
 /// <param name="Uploads">Reads the upload.</param>
 /// <param name="Options">The pixel limit of label maps.</param>
 public sealed record EvaluateInstancesRequest(
-    [property: FromQuery, WholeNumber(long.MinValue, long.MaxValue)] string? ImageId,
+    [property: FromQuery(Name = "imageId"), WholeNumber(long.MinValue, long.MaxValue)] string? ImageId,
     HttpContext Context,
     [property: FromServices] UploadReader Uploads,
     [property: FromServices] IOptions<InferenceOptions> Options)
@@ -75,5 +75,5 @@ public sealed record EvaluateInstancesRequest(
 /// <param name="Context">The HTTP request.</param>
 public sealed record AddSamplesRequest(
     [property: FromRoute] string Id,
-    [property: FromQuery] string? Name,
+    [property: FromQuery(Name = "name")] string? Name,
     HttpContext Context);

@@ -45,7 +45,7 @@ public static class SessionFactory
             }
             catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException && options.ExecutionProvider == ExecutionProviderPreference.Auto)
             {
-                cudaFailure = FirstLine(ex.Message) + " (ONNX Runtime 1.31 GPU needs CUDA 13 and cuDNN 9 libraries on the library path)";
+                cudaFailure = LoaderError(ex.Message) + " (ONNX Runtime 1.31 GPU needs CUDA 13 and cuDNN 9 libraries on the library path)";
                 Volatile.Write(ref s_cudaFailure, cudaFailure);
             }
             finally
@@ -96,9 +96,15 @@ public static class SessionFactory
         LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
     };
 
-    private static string FirstLine(string message)
+    /// <summary>
+    /// The part of ONNX Runtime's error that says what failed to load (<c>Failed to load library … with error: …</c>),
+    /// without its error-code and source-location prefix; the first line of the message otherwise.
+    /// </summary>
+    private static string LoaderError(string message)
     {
         int newline = message.IndexOf('\n', StringComparison.Ordinal);
-        return (newline < 0 ? message : message[..newline]).Trim();
+        string line = (newline < 0 ? message : message[..newline]).Trim();
+        int failed = line.IndexOf("Failed to load", StringComparison.Ordinal);
+        return failed < 0 ? line : line[failed..];
     }
 }

@@ -28,27 +28,30 @@ public sealed class PooledBytes : IDisposable
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxBytes, (long)Array.MaxLength - 1);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(InitialCapacity, maxBytes + 1));
+        // Never read past one byte over the limit (enough to know it was passed), however large the pool's arrays are.
+        int ceiling = (int)(maxBytes + 1);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialCapacity, ceiling));
         int length = 0;
         try
         {
             while (true)
             {
-                if (length == buffer.Length)
+                int capacity = Math.Min(buffer.Length, ceiling);
+                if (length == capacity)
                 {
-                    if (length > maxBytes)
+                    if (length == ceiling)
                     {
                         break;
                     }
 
-                    // Grow by doubling, never past one byte over the limit (enough to know the limit was passed).
-                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, maxBytes + 1));
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, ceiling));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
+                    capacity = Math.Min(buffer.Length, ceiling);
                 }
 
-                int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                int read = await stream.ReadAsync(buffer.AsMemory(length, capacity - length), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;

@@ -18,8 +18,9 @@ public static partial class PathRedaction
         return WindowsPath().Replace(redacted, static m => m.Groups["file"].Value);
     }
 
-    // A slash-rooted path of at least two segments: /dir/file, /a/b/c.so.13 (not a lone "/" or a URL path's "//").
-    [GeneratedRegex(@"(?<![\w.:/~-])(?:/[^/\s'""`:;,()\[\]]+)+/(?<file>[^/\s'""`:;,()\[\]]+)")]
+    // A slash-rooted path of at least two segments — /dir/file, /a/b/c.so.13 — that is not one of this service's own
+    // URL paths (/v1/…, /health/…, /swagger/…) nor part of a URL (://host/…).
+    [GeneratedRegex(@"(?<![\w.:/~-])(?!/(?:v\d+|health|swagger)/)(?:/[^/\s'""`:;,()\[\]]+)+/(?<file>[^/\s'""`:;,()\[\]]+)")]
     private static partial Regex UnixPath();
 
     [GeneratedRegex(@"(?<![\w])[A-Za-z]:\\(?:[^\\\s'""`:;,()\[\]]+\\)*(?<file>[^\\\s'""`:;,()\[\]]+)")]
