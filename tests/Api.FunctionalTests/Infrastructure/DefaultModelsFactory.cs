@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -6,14 +7,38 @@ using SegServe.Inference.Models;
 namespace SegServe.Api.FunctionalTests.Infrastructure;
 
 /// <summary>The service exactly as configured in the repository (its own models/ folder), once its models have loaded.</summary>
-public sealed class DefaultModelsFactory : WebApplicationFactory<Program>
+public class DefaultModelsFactory : WebApplicationFactory<Program>
 {
+    /// <summary>Whether <see cref="CreateHost"/> waits for the models to load (true unless a test watches them load).</summary>
+    protected virtual bool WaitForModels => true;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.UseSetting("Inference:ExecutionProvider", "Cpu");
+        builder.ConfigureServices(ConfigureServices);
+    }
+
+    /// <summary>Test-only services (the leak scan, and whatever a derived factory adds).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) => services.AddLeakScan();
+
     protected override IHost CreateHost(IHostBuilder builder)
     {
         IHost host = base.CreateHost(builder);
-        ModelsLoaded.Wait(host);
+        if (WaitForModels)
+        {
+            ModelsLoaded.Wait(host);
+        }
+
         return host;
     }
+}
+
+public static class TestHostExtensions
+{
+    /// <summary>Scans every response of the host for internal paths and stack traces.</summary>
+    public static IServiceCollection AddLeakScan(this IServiceCollection services) =>
+        services.AddTransient<IStartupFilter, LeakScanStartupFilter>();
 }
 
 /// <summary>Waits for a started host's models: the service listens while they load in the background.</summary>

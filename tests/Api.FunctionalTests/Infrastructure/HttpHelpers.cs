@@ -97,4 +97,4 @@ public static class HttpHelpers
 }
 
 /// <summary>The fields of an RFC 9457 problem that tests look at.</summary>
-public sealed record ProblemBody(string? Type, string? Title, int Status, string? Detail, string? Parameter);
+public sealed record ProblemBody(string? Type, string? Title, int Status, string? Detail, string? Parameter, string? Value = null);

@@ -72,6 +72,7 @@ public class SegServeFactory : WebApplicationFactory<Program>
         builder.UseSetting("Inference:ModelsDirectory", _models.FullName);
         builder.UseSetting("Inference:ExecutionProvider", "Cpu");
         builder.UseSetting("Evaluation:DatabasePath", DatabasePath);
+        builder.ConfigureServices(static services => services.AddLeakScan());
         ConfigureSettings(builder);
     }
 
