@@ -24,10 +24,14 @@ public static class ModelResolution
         return state.Status == ModelStatus.Ready ? model : throw new ModelUnavailableException(name, state);
     }
 
-    internal static string RouteName(HttpContext context) =>
-        context.Request.RouteValues.TryGetValue("name", out object? value) && value is string name
-            ? name
+    /// <summary>The name in the route's <c>{name}</c>, looked up in the request's registry.</summary>
+    internal static (IModelRegistry Registry, string Name) FromRoute(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Request.RouteValues.TryGetValue("name", out object? value) && value is string name
+            ? (context.RequestServices.GetRequiredService<IModelRegistry>(), name)
             : throw new InvalidOperationException("The route has no {name} segment.");
+    }
 }
 
 /// <summary>
@@ -40,9 +44,8 @@ public sealed class ReadyModel(SegmentationModel model)
 
     public static ValueTask<ReadyModel?> BindAsync(HttpContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        IModelRegistry registry = context.RequestServices.GetRequiredService<IModelRegistry>();
-        return ValueTask.FromResult<ReadyModel?>(new ReadyModel(ModelResolution.Ready(registry, ModelResolution.RouteName(context))));
+        (IModelRegistry registry, string name) = ModelResolution.FromRoute(context);
+        return ValueTask.FromResult<ReadyModel?>(new ReadyModel(ModelResolution.Ready(registry, name)));
     }
 }
 
@@ -53,8 +56,7 @@ public sealed class KnownModel(SegmentationModel model)
 
     public static ValueTask<KnownModel?> BindAsync(HttpContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        IModelRegistry registry = context.RequestServices.GetRequiredService<IModelRegistry>();
-        return ValueTask.FromResult<KnownModel?>(new KnownModel(ModelResolution.Find(registry, ModelResolution.RouteName(context))));
+        (IModelRegistry registry, string name) = ModelResolution.FromRoute(context);
+        return ValueTask.FromResult<KnownModel?>(new KnownModel(ModelResolution.Find(registry, name)));
     }
 }

@@ -6,7 +6,7 @@ namespace SegServe.Api.Problems;
 
 /// <summary>
 /// The one error path: every exception a request raises becomes the problem+json that <see cref="ProblemCatalog"/>
-/// describes, with <c>Retry-After</c> where waiting helps. Unexpected exceptions are logged in full and answered
+/// describes, with <c>Retry-After</c> where waiting helps. Faults (500s) are logged in full; unexpected ones are answered
 /// without their text: the response carries the trace id, never a type name, path or stack trace.
 /// </summary>
 internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
@@ -14,7 +14,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         Problem problem = ProblemCatalog.Describe(exception);
-        if (problem.Kind.Status >= StatusCodes.Status500InternalServerError && problem.Kind != ProblemCatalog.ModelUnavailable)
+        if (problem.Kind.Status == StatusCodes.Status500InternalServerError)
         {
             LogFailure(httpContext.Request.Method, httpContext.Request.Path, exception);
         }

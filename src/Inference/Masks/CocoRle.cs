@@ -275,7 +275,7 @@ public sealed class CocoRle
             parts.Add(FromPolygon(polygon, height, width));
         }
 
-        return Merge(parts, height, width);
+        return Union(parts, height, width);
     }
 
     /// <summary>Intersection over union of a detection and a ground truth (pycocotools <c>rleIou</c>); for crowd ground truth the denominator is the detection's area.</summary>
@@ -288,51 +288,24 @@ public sealed class CocoRle
             return -1;
         }
 
-        long intersection = 0;
-        long union = 0;
-        uint[] a = detection.Counts;
-        uint[] b = truth.Counts;
-        if (a.Length == 0 || b.Length == 0)
+        if (detection.Counts.Length == 0 || truth.Counts.Length == 0)
         {
             return 0;
         }
 
-        long ca = a[0];
-        long cb = b[0];
-        int ia = 1;
-        int ib = 1;
-        bool va = false;
-        bool vb = false;
-        long remaining = 1;
-        while (remaining > 0)
+        long intersection = 0;
+        long union = 0;
+        var stretches = new RunPairs(detection.Counts, truth.Counts);
+        while (stretches.MoveNext())
         {
-            long c = Math.Min(ca, cb);
-            if (va || vb)
+            if (stretches.InFirst || stretches.InSecond)
             {
-                union += c;
-                if (va && vb)
+                union += stretches.Length;
+                if (stretches.InFirst && stretches.InSecond)
                 {
-                    intersection += c;
+                    intersection += stretches.Length;
                 }
             }
-
-            remaining = 0;
-            ca -= c;
-            if (ca == 0 && ia < a.Length)
-            {
-                ca = a[ia++];
-                va = !va;
-            }
-
-            remaining += ca;
-            cb -= c;
-            if (cb == 0 && ib < b.Length)
-            {
-                cb = b[ib++];
-                vb = !vb;
-            }
-
-            remaining += cb;
         }
 
         if (intersection == 0)
@@ -464,8 +437,8 @@ public sealed class CocoRle
         return new CocoRle(h, w, [.. b]);
     }
 
-    /// <summary>pycocotools <c>rleMerge</c> with <c>intersect = 0</c>: the union.</summary>
-    private static CocoRle Merge(List<CocoRle> parts, int h, int w)
+    /// <summary>pycocotools <c>rleMerge</c> with <c>intersect = 0</c>: the union of masks of one size.</summary>
+    internal static CocoRle Union(IReadOnlyList<CocoRle> parts, int h, int w)
     {
         if (parts.Count == 0)
         {
@@ -475,46 +448,82 @@ public sealed class CocoRle
         uint[] counts = parts[0].Counts;
         for (int n = 1; n < parts.Count; n++)
         {
-            uint[] a = counts;
-            uint[] b = parts[n].Counts;
             var merged = new List<uint>();
-            long ca = a[0], cb = b[0], cc = 0;
-            int ia = 1, ib = 1;
-            bool va = false, vb = false, value = false;
-            long remaining = 1;
-            while (remaining > 0)
+            long run = 0;
+            bool value = false;
+            var stretches = new RunPairs(counts, parts[n].Counts);
+            while (stretches.MoveNext())
             {
-                long c = Math.Min(ca, cb);
-                cc += c;
-                remaining = 0;
-                ca -= c;
-                if (ca == 0 && ia < a.Length)
+                // A run ends where the union's value changes; zero-length stretches pass through as pycocotools' do.
+                bool set = stretches.InFirst || stretches.InSecond;
+                if (set != value)
                 {
-                    ca = a[ia++];
-                    va = !va;
+                    merged.Add((uint)run);
+                    run = 0;
+                    value = set;
                 }
 
-                remaining += ca;
-                cb -= c;
-                if (cb == 0 && ib < b.Length)
-                {
-                    cb = b[ib++];
-                    vb = !vb;
-                }
-
-                remaining += cb;
-                bool previous = value;
-                value = va || vb;
-                if (value != previous || remaining == 0)
-                {
-                    merged.Add((uint)cc);
-                    cc = 0;
-                }
+                run += stretches.Length;
             }
 
+            merged.Add((uint)run);
             counts = [.. merged];
         }
 
         return new CocoRle(h, w, counts);
+    }
+
+    /// <summary>
+    /// Walks two masks' runs together, one stretch at a time over which neither mask changes value — the loop that
+    /// pycocotools' <c>rleIou</c> and <c>rleMerge</c> both write out by hand.
+    /// </summary>
+    private ref struct RunPairs(ReadOnlySpan<uint> first, ReadOnlySpan<uint> second)
+    {
+        private readonly ReadOnlySpan<uint> _first = first;
+        private readonly ReadOnlySpan<uint> _second = second;
+        private long _leftFirst = first[0];
+        private long _leftSecond = second[0];
+        private int _nextFirst = 1;
+        private int _nextSecond = 1;
+        private bool _valueFirst;
+        private bool _valueSecond;
+        private long _remaining = 1;
+
+        /// <summary>Pixels in this stretch.</summary>
+        public long Length { get; private set; }
+
+        /// <summary>Whether the stretch is set in the first mask.</summary>
+        public bool InFirst { get; private set; }
+
+        /// <summary>Whether the stretch is set in the second mask.</summary>
+        public bool InSecond { get; private set; }
+
+        public bool MoveNext()
+        {
+            if (_remaining == 0)
+            {
+                return false;
+            }
+
+            Length = Math.Min(_leftFirst, _leftSecond);
+            InFirst = _valueFirst;
+            InSecond = _valueSecond;
+            _leftFirst -= Length;
+            if (_leftFirst == 0 && _nextFirst < _first.Length)
+            {
+                _leftFirst = _first[_nextFirst++];
+                _valueFirst = !_valueFirst;
+            }
+
+            _leftSecond -= Length;
+            if (_leftSecond == 0 && _nextSecond < _second.Length)
+            {
+                _leftSecond = _second[_nextSecond++];
+                _valueSecond = !_valueSecond;
+            }
+
+            _remaining = _leftFirst + _leftSecond;
+            return true;
+        }
     }
 }

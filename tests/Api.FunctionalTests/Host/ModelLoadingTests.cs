@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SegServe.Api.FunctionalTests.Infrastructure;
 using SegServe.Contracts;
 using SegServe.Inference.Models;
+using SegServe.Tests.Shared;
 
 namespace SegServe.Api.FunctionalTests.Host;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using SegServe.Api.FunctionalTests.Infrastructure;
 using SegServe.Inference.Models;
+using SegServe.Tests.Shared;
 
 namespace SegServe.Api.FunctionalTests.Host;
 

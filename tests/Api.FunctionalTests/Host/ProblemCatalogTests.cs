@@ -1,4 +1,3 @@
-using SegServe.Api.FunctionalTests.Infrastructure;
 using SegServe.Api.Problems;
 using SegServe.Inference;
 using SegServe.Inference.Decoding;
@@ -6,6 +5,7 @@ using SegServe.Inference.Evaluation;
 using SegServe.Inference.Imaging;
 using SegServe.Inference.Models;
 using SegServe.Inference.Scheduling;
+using SegServe.Tests.Shared;
 
 namespace SegServe.Api.FunctionalTests.Host;
 

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using SegServe.Api.FunctionalTests.Infrastructure;
+using SegServe.Tests.Shared;
 
 namespace SegServe.Api.FunctionalTests.Host;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SegServe.Inference.Models;
-using SegServe.Inference.UnitTests.Support;
+using SegServe.Tests.Shared;
 
 namespace SegServe.Inference.UnitTests.Models;
 

@@ -1,6 +1,9 @@
-namespace SegServe.Inference.UnitTests.Support;
+namespace SegServe.Tests.Shared;
 
-/// <summary>Files of this checkout (the committed default models), found from the test binaries.</summary>
+/// <summary>
+/// Files of this checkout (the README, the committed models and example photos), found from the test binaries. Linked
+/// into each test project that needs it (eShop's shared-file pattern) rather than copied.
+/// </summary>
 internal static class Repository
 {
     private static readonly Lazy<string> s_root = new(static () =>
@@ -14,5 +17,7 @@ internal static class Repository
         return directory?.FullName ?? throw new InvalidOperationException("The repository root (SegServe.slnx) is not above the test binaries.");
     });
 
-    public static string PathOf(string relative) => Path.Combine(s_root.Value, relative);
+    public static string Root => s_root.Value;
+
+    public static string PathOf(string relative) => Path.Combine(Root, relative);
 }
