@@ -10,6 +10,8 @@
 #   segment-c1    POST /v1/models/{model}/segment (JSON), concurrency 1   — the latency one request pays
 #   segment-c16   the same at concurrency 16                              — throughput
 #   bad-param-c16 POST …/segment?threshold=2 (a 400), concurrency 16     — the binding and error path alone
+# Also reads the server's own CPU time (/proc/PID/stat) around each measurement: CPU milliseconds per request, which
+# the machine's other tenants disturb less than throughput does.
 # Writes OUT/results.md with the median of the rounds for each and the ratio new/old, and the raw JSON files.
 #
 # Needs: the .NET SDK, git, ../shared (photos and the load tool), wrk and jq (apt-get install -y wrk jq).
@@ -47,6 +49,16 @@ images="$out/images"
 "$repo/bench/SegServe.Benchmarks/bin/Release/net10.0/SegServe.Benchmarks" make-images --out "$images" >/dev/null
 url="http://127.0.0.1:8090"
 
+measure() { # name scenario round url concurrency
+  local name="$1" scenario="$2" round="$3" target="$4" concurrency="$5" before after json="$out/$1-$2-r$3.json"
+  before=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
+  bash "$load" "$target" image "$images"/*.jpg -c "$concurrency" -d "$seconds" --json "$json" >&2
+  after=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
+  jq --argjson ticks "$((after - before))" --argjson hz "$(getconf CLK_TCK)" \
+     '. + {server_cpu_ms_per_request: ($ticks * 1000 / $hz / (.result.requests | if . == 0 then 1 else . end))}' "$json" >"$json.tmp"
+  mv "$json.tmp" "$json"
+}
+
 run_version() { # name tree round
   local name="$1" tree="$2" round="$3"
   (cd "$tree/src/Api" && exec dotnet "$tree/src/Api/bin/Release/net10.0/SegServe.Api.dll" --urls "$url" \
@@ -60,9 +72,9 @@ run_version() { # name tree round
   bash "$load" "$url/v1/models/$model/segment" image "$images"/*.jpg -c 16 -d 20 >/dev/null
   bash "$load" "$url/v1/models/$model/segment" image "$images"/*.jpg -c 1 -d 3 >/dev/null
   bash "$load" "$url/v1/models/$model/segment?threshold=2" image "$images"/*.jpg -c 16 -d 3 >/dev/null
-  bash "$load" "$url/v1/models/$model/segment" image "$images"/*.jpg -c 1 -d "$seconds" --json "$out/$name-segment-c1-r$round.json" >&2
-  bash "$load" "$url/v1/models/$model/segment" image "$images"/*.jpg -c 16 -d "$seconds" --json "$out/$name-segment-c16-r$round.json" >&2
-  bash "$load" "$url/v1/models/$model/segment?threshold=2" image "$images"/*.jpg -c 16 -d "$seconds" --json "$out/$name-bad-param-c16-r$round.json" >&2
+  measure "$name" segment-c1 "$round" "$url/v1/models/$model/segment" 1
+  measure "$name" segment-c16 "$round" "$url/v1/models/$model/segment" 16
+  measure "$name" bad-param-c16 "$round" "$url/v1/models/$model/segment?threshold=2" 16
   stop_server
 }
 
@@ -77,14 +89,17 @@ median() { local field="$1"; shift; jq -s "map($field) | sort | .[(length - 1) /
   echo
   echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); model $model, 512×512 JPEG uploads; medians of $rounds interleaved rounds of ${seconds} s."
   echo
-  echo "| scenario | old req/s | new req/s | new/old | old p50 ms | new p50 ms | old p99 ms | new p99 ms |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| scenario | old req/s | new req/s | new/old | old p50 ms | new p50 ms | old p99 ms | new p99 ms | old CPU ms/req | new CPU ms/req | new/old CPU |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for scenario in segment-c1 segment-c16 bad-param-c16; do
     o_rps=$(median .result.rps "$out"/old-"$scenario"-r*.json); n_rps=$(median .result.rps "$out"/new-"$scenario"-r*.json)
     o_p50=$(median .result.p50_ms "$out"/old-"$scenario"-r*.json); n_p50=$(median .result.p50_ms "$out"/new-"$scenario"-r*.json)
     o_p99=$(median .result.p99_ms "$out"/old-"$scenario"-r*.json); n_p99=$(median .result.p99_ms "$out"/new-"$scenario"-r*.json)
+    o_cpu=$(median .server_cpu_ms_per_request "$out"/old-"$scenario"-r*.json); n_cpu=$(median .server_cpu_ms_per_request "$out"/new-"$scenario"-r*.json)
     ratio=$(jq -n "$n_rps / $o_rps * 100 | round / 100")
-    echo "| $scenario | $o_rps | $n_rps | $ratio | $o_p50 | $n_p50 | $o_p99 | $n_p99 |"
+    cpu_ratio=$(jq -n "$n_cpu / $o_cpu * 100 | round / 100")
+    round3() { jq -n "$1 * 1000 | round / 1000"; }
+    echo "| $scenario | $o_rps | $n_rps | $ratio | $o_p50 | $n_p50 | $o_p99 | $n_p99 | $(round3 "$o_cpu") | $(round3 "$n_cpu") | $cpu_ratio |"
   done
 } >"$out/results.md"
 cat "$out/results.md"

@@ -9,6 +9,9 @@ namespace SegServe.Api.FunctionalTests.Infrastructure;
 /// <summary>The service exactly as configured in the repository (its own models/ folder), once its models have loaded.</summary>
 public class DefaultModelsFactory : WebApplicationFactory<Program>
 {
+    // Evaluation runs go to a temporary database, not to the checkout's.
+    private readonly string _database = Path.Combine(Path.GetTempPath(), $"segserve-{Guid.NewGuid():N}.db");
+
     /// <summary>Whether <see cref="CreateHost"/> waits for the models to load (true unless a test watches them load).</summary>
     protected virtual bool WaitForModels => true;
 
@@ -16,7 +19,17 @@ public class DefaultModelsFactory : WebApplicationFactory<Program>
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.UseSetting("Inference:ExecutionProvider", "Cpu");
+        builder.UseSetting("Evaluation:DatabasePath", _database);
         builder.ConfigureServices(ConfigureServices);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        foreach (string file in new[] { _database, _database + "-wal", _database + "-shm" })
+        {
+            File.Delete(file);
+        }
     }
 
     /// <summary>Test-only services (the leak scan, and whatever a derived factory adds).</summary>
