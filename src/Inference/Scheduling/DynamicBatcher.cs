@@ -226,6 +226,7 @@ public sealed class DynamicBatcher : IDisposable
         {
             Task arrival;
             TimeSpan? untilDue = null;
+            long oldestTimestamp = 0;
             lock (_gate)
             {
                 if (_arrival.Task.IsCompleted)
@@ -250,6 +251,7 @@ public sealed class DynamicBatcher : IDisposable
                     }
 
                     untilDue = _settings.MaxQueueDelay - waited;
+                    oldestTimestamp = oldest.EnqueuedTimestamp;
                 }
 
                 arrival = _arrival.Task;
@@ -260,7 +262,15 @@ public sealed class DynamicBatcher : IDisposable
                 // Whichever comes first: a new arrival (the batch may now be full) or the oldest item falling due.
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(stopping);
                 Task due = Task.Delay(delay, _time, wake.Token);
-                await Task.WhenAny(arrival, due).ConfigureAwait(false);
+
+                // The clock may have moved between reading it and making the timer (a timer made late is due late):
+                // if the oldest item fell due meanwhile, form the batch now instead of waiting for a timer that is
+                // due after its time. Once the timer exists, any later move of the clock fires it.
+                if (_time.GetElapsedTime(oldestTimestamp) < _settings.MaxQueueDelay)
+                {
+                    await Task.WhenAny(arrival, due).ConfigureAwait(false);
+                }
+
                 await wake.CancelAsync().ConfigureAwait(false);
                 stopping.ThrowIfCancellationRequested();
             }

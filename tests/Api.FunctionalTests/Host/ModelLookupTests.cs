@@ -32,12 +32,13 @@ public sealed class CountingRegistry(ModelRepository repository) : IModelRegistr
 
 public sealed class CountingRegistryFactory : DefaultModelsFactory
 {
-    public CountingRegistry? Registry { get; private set; }
+    /// <summary>The host's registry (resolved from the started host, so it exists before the first request).</summary>
+    public CountingRegistry Registry => (CountingRegistry)Services.GetRequiredService<IModelRegistry>();
 
     protected override void ConfigureServices(IServiceCollection services)
     {
         base.ConfigureServices(services);
-        services.AddSingleton<IModelRegistry>(sp => Registry = new CountingRegistry(sp.GetRequiredService<ModelRepository>()));
+        services.AddSingleton<IModelRegistry>(static sp => new CountingRegistry(sp.GetRequiredService<ModelRepository>()));
     }
 }
 
@@ -54,7 +55,7 @@ public sealed class ModelLookupTests(CountingRegistryFactory factory) : IClassFi
     [InlineData("/v1/models/selfie/overlay?effect=cutout&foreground=person")]
     public async Task ASegmentOrOverlayRequest_LooksTheModelUpOnce(string url)
     {
-        factory.Registry!.Reset();
+        factory.Registry.Reset();
         using HttpResponseMessage response = await _client.PostImageAsync(url, Repository.PathOf("docs/examples/camera.png"));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal(1, factory.Registry.Lookups);
@@ -65,7 +66,7 @@ public sealed class ModelLookupTests(CountingRegistryFactory factory) : IClassFi
     [InlineData("/v1/models/selfie/stats")]
     public async Task DescribingAModel_LooksItUpOnce(string url)
     {
-        factory.Registry!.Reset();
+        factory.Registry.Reset();
         using HttpResponseMessage response = await _client.GetAsync(url, TestContext.Current.CancellationToken);
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal(1, factory.Registry.Lookups);
@@ -74,7 +75,7 @@ public sealed class ModelLookupTests(CountingRegistryFactory factory) : IClassFi
     [Fact]
     public async Task AnEvaluationRunWithAModel_LooksItUpOncePerRequest()
     {
-        factory.Registry!.Reset();
+        factory.Registry.Reset();
         using HttpResponseMessage created = await _client.PostAsJsonAsync("/v1/evaluations", new { task = "semantic", model = "selfie" }, TestContext.Current.CancellationToken);
         Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal(1, factory.Registry.Lookups);
