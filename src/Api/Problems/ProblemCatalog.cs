@@ -50,6 +50,14 @@ public static class ProblemCatalog
     public static readonly ProblemKind QueueFull = new(429, ProblemTypes.QueueFull, "Queue full");
     public static readonly ProblemKind ModelFault = new(500, ProblemTypes.ModelFault, "Model fault");
     public static readonly ProblemKind InternalError = new(500, ProblemTypes.InternalError, "Internal error");
+    public static readonly ProblemKind Unauthorized = new(401, ProblemTypes.Unauthorized, "Unauthorized");
+    public static readonly ProblemKind Forbidden = new(403, ProblemTypes.Forbidden, "Forbidden");
+    public static readonly ProblemKind RateLimited = new(429, ProblemTypes.RateLimited, "Rate limited");
+    public static readonly ProblemKind QuotaExceeded = new(429, ProblemTypes.QuotaExceeded, "Quota exceeded");
+    public static readonly ProblemKind Overloaded = new(429, ProblemTypes.Overloaded, "Overloaded");
+    public static readonly ProblemKind ImageTooComplex = new(422, ProblemTypes.ImageTooComplex, "Image too complex");
+    public static readonly ProblemKind ModelSuspended = new(503, ProblemTypes.ModelSuspended, "Model suspended");
+    public static readonly ProblemKind ModelTimeout = new(503, ProblemTypes.ModelTimeout, "Model timeout");
     public static readonly ProblemKind ModelLoading = new(503, ProblemTypes.ModelLoading, "Model loading");
     public static readonly ProblemKind ModelUnavailable = new(503, ProblemTypes.ModelUnavailable, "Model unavailable");
     public static readonly ProblemKind DeadlineExceeded = new(503, ProblemTypes.DeadlineExceeded, "Deadline exceeded");
@@ -60,7 +68,8 @@ public static class ProblemCatalog
         InvalidParameter, InvalidBody, MissingImage, MissingFile, MalformedMultipart, InvalidImage, UnreadableFile, InvalidArchive,
         NotFound, ModelNotFound, RunNotFound, MethodNotAllowed, NotAcceptable, ReportUnavailable, RequestTooLarge, ImageTooLarge,
         ArchiveTooLarge, UnsupportedMediaType, UnsupportedImageFormat, CannotScore, QueueFull, ModelFault, InternalError,
-        ModelLoading, ModelUnavailable, DeadlineExceeded,
+        ModelLoading, ModelUnavailable, DeadlineExceeded, Unauthorized, Forbidden, RateLimited, QuotaExceeded, Overloaded,
+        ImageTooComplex, ModelSuspended, ModelTimeout,
     ];
 
     /// <summary>The problem an exception stands for; <see cref="InternalError"/> (without the exception's text) for anything unexpected.</summary>
@@ -74,7 +83,8 @@ public static class ProblemCatalog
                 e.Reason switch
                 {
                     ImageRejection.TooManyBytes or ImageRejection.TooManyPixels => ImageTooLarge,
-                    ImageRejection.UnsupportedFormat => UnsupportedImageFormat,
+                    ImageRejection.UnsupportedFormat or ImageRejection.FormatNotAccepted => UnsupportedImageFormat,
+                    ImageRejection.TooComplex => ImageTooComplex,
                     _ => InvalidImage,
                 },
                 e.Message),

@@ -8,6 +8,14 @@ public static class ProblemTypes
 {
     private const string Base = "urn:segserve:problem:";
 
+    public const string Unauthorized = Base + "unauthorized";
+    public const string Forbidden = Base + "forbidden";
+    public const string RateLimited = Base + "rate-limited";
+    public const string QuotaExceeded = Base + "quota-exceeded";
+    public const string Overloaded = Base + "overloaded";
+    public const string ImageTooComplex = Base + "image-too-complex";
+    public const string ModelSuspended = Base + "model-suspended";
+    public const string ModelTimeout = Base + "model-timeout";
     public const string InvalidParameter = Base + "invalid-parameter";
     public const string InvalidBody = Base + "invalid-body";
     public const string MissingImage = Base + "missing-image";

@@ -17,6 +17,12 @@ public enum ImageRejection
 
     /// <summary>The upload is empty (400).</summary>
     Empty,
+
+    /// <summary>The format is one the service reads but this deployment does not accept (415).</summary>
+    FormatNotAccepted,
+
+    /// <summary>The image would cost more to decode than its budget allows: frames, decode time (422).</summary>
+    TooComplex,
 }
 
 /// <summary>An upload that cannot be segmented, with a message that names the problem.</summary>

@@ -21,6 +21,8 @@ public sealed class ProblemCatalogTests
         { new ImageRejectedException(ImageRejection.TooManyPixels, "pixels"), 413, "image-too-large", "Image too large", null },
         { new ImageRejectedException(ImageRejection.UnsupportedFormat, "not an image"), 415, "unsupported-image-format", "Unsupported image format", null },
         { new ImageRejectedException(ImageRejection.Corrupt, "truncated"), 400, "invalid-image", "Invalid image", null },
+        { new ImageRejectedException(ImageRejection.FormatNotAccepted, "GIF is not accepted here"), 415, "unsupported-image-format", "Unsupported image format", null },
+        { new ImageRejectedException(ImageRejection.TooComplex, "200 frames"), 422, "image-too-complex", "Image too complex", null },
         { new ImageRejectedException(ImageRejection.Empty, "empty"), 400, "invalid-image", "Invalid image", null },
         { new UploadRejectedException(UploadFault.NotMultipart, "not multipart"), 415, "unsupported-media-type", "Unsupported media type", null },
         { new UploadRejectedException(UploadFault.Malformed, "malformed"), 400, "malformed-multipart", "Malformed multipart body", null },
