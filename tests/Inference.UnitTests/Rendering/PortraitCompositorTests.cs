@@ -158,3 +158,28 @@ public sealed class LenientColorTests
     [InlineData("#12345")]
     public void TryParseLenient_RejectsTheRest(string text) => Assert.False(ColorParser.TryParseLenient(text, out _));
 }
+
+/// <summary>The blur's cost per pixel does not depend on the radius: the σ its taps run with is bounded.</summary>
+public sealed class BlurReductionTests
+{
+    [Theory]
+    [InlineData(0.5f, 1)]
+    [InlineData(1.99f, 1)]
+    [InlineData(2f, 1)]
+    [InlineData(2.01f, 2)]
+    [InlineData(7.99f, 4)]
+    [InlineData(8f, 4)]
+    [InlineData(40f, 20)]
+    public void TheReducedSigma_IsAtMostTwoPixels(float radius, int factor)
+    {
+        Assert.Equal(factor, SegServe.Inference.Rendering.PortraitCompositor.ReductionFactor(radius, 8000, 5000));
+        Assert.True(radius / factor <= 2f);
+    }
+
+    [Fact]
+    public void SmallImages_AreNotReducedBelowThirtyTwoPixels()
+    {
+        Assert.Equal(2, SegServe.Inference.Rendering.PortraitCompositor.ReductionFactor(500f, 64, 100));
+        Assert.Equal(1, SegServe.Inference.Rendering.PortraitCompositor.ReductionFactor(500f, 40, 40));
+    }
+}
