@@ -14,4 +14,15 @@ public sealed class EvaluationOptions
     /// <summary>Most pairs one zip archive may add.</summary>
     [Range(1, 100_000)]
     public int MaxArchivePairs { get; set; } = 5_000;
+
+    /// <summary>
+    /// Most classes a semantic score may have. A run's totals and a response's confusion matrix hold classes² counts:
+    /// 1,024 classes are 8 MB of counts and a few MB of JSON; the engine's ceiling is 4,096.
+    /// </summary>
+    [Range(1, SegServe.Inference.Evaluation.ScoringSettings.MaxClasses)]
+    public int MaxClasses { get; set; } = 1_024;
+
+    /// <summary>Most samples one evaluation run may hold.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxSamplesPerRun { get; set; } = 100_000;
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using SegServe.Api.Binding;
 using SegServe.Api.Mapping;
@@ -62,7 +61,7 @@ public sealed class EvaluationRuns(
         else if (string.Equals(body.Task, "semantic", StringComparison.OrdinalIgnoreCase))
         {
             SegmentationModel? model = string.IsNullOrEmpty(body.Model) ? null : ModelResolution.Ready(models, body.Model);
-            var settings = ScoringSettings.Create(body.NumClasses, body.IgnoreIndex, body.ClassNames, body.Palette, model);
+            var settings = ScoringSettings.Create(body.NumClasses, body.IgnoreIndex, body.ClassNames, body.Palette, model, evaluation.Value.MaxClasses);
             run = new EvaluationRun(id, "semantic", time.GetUtcNow(), settings.NumClasses, settings.IgnoreIndex, settings.ClassNames, settings.Model, settings.Palette);
         }
         else
@@ -95,19 +94,49 @@ public sealed class EvaluationRuns(
         return new EvaluationRunResponse(run.Id, run.Task, run.Created, run.Model, samples.Count, sums?.ToResponse(SettingsOf(run)), summaries);
     }
 
-    /// <summary>Scores the request's samples — a pair, a zip of pairs, or an instance sample — and adds them all, or none.</summary>
+    /// <summary>
+    /// Scores the request's samples — a pair, a zip of pairs, or an instance sample — and adds them all, or none: each is
+    /// staged as soon as it is scored (memory holds one pair of an archive at a time) and the batch is published at the
+    /// end, or discarded if anything fails.
+    /// </summary>
     public async Task<SamplesAddedResponse> AddSamplesAsync(string id, string? name, HttpRequest request, CancellationToken cancellationToken)
     {
         EvaluationRun run = await FindAsync(id, cancellationToken).ConfigureAwait(false);
         using UploadedFiles files = await uploads.ReadFilesAsync(request, s_sampleFields, cancellationToken).ConfigureAwait(false);
-        List<StoredSample> stored = run.Task == "instances"
-            ? [InstanceSample(files, name)]
-            : files["archive"] is UploadedFile archive
-                ? await ArchiveSamplesAsync(run, archive, cancellationToken).ConfigureAwait(false)
-                : [await PairSampleAsync(run, PairUpload.From(files), name, cancellationToken).ConfigureAwait(false)];
-        await store.AddSamplesAsync(run.Id, stored, cancellationToken).ConfigureAwait(false);
+        int existing = await store.CountSamplesAsync(run.Id, cancellationToken).ConfigureAwait(false);
+        string batch = Guid.NewGuid().ToString("N");
+        var added = new List<SampleSummary>();
+        try
+        {
+            if (run.Task == "instances")
+            {
+                await StageAsync(run, batch, InstanceSample(files, name), existing, added, cancellationToken).ConfigureAwait(false);
+            }
+            else if (files["archive"] is UploadedFile archive)
+            {
+                using PairArchive pairs = PairArchive.Open(archive.Content, imagesAllowed: run.Model is not null, evaluation.Value.MaxArchivePairs);
+                SegmentationModel? model = pairs.Pairs.Any(static p => p.IsImage) ? ModelOf(run) : null;
+                await foreach (ScoredSample scored in scorer.ScoreArchiveAsync(SettingsOf(run), pairs, model, Timeout, cancellationToken).ConfigureAwait(false))
+                {
+                    await StageAsync(run, batch, ToStored(scored.Name, scored.Sums), existing, added, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                StoredSample pair = await PairSampleAsync(run, PairUpload.From(files), name, cancellationToken).ConfigureAwait(false);
+                await StageAsync(run, batch, pair, existing, added, cancellationToken).ConfigureAwait(false);
+            }
+
+            await store.PublishAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await store.DiscardAsync(batch, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
         int total = await store.CountSamplesAsync(run.Id, cancellationToken).ConfigureAwait(false);
-        return new SamplesAddedResponse(run.Id, [.. stored.Select(ToSummary)], total);
+        return new SamplesAddedResponse(run.Id, added, total);
     }
 
     /// <summary>The run's confusion-matrix heat map and per-class IoU bars, as a PNG.</summary>
@@ -142,12 +171,17 @@ public sealed class EvaluationRuns(
         return ToStored(sampleName.Length == 0 ? $"sample-{Guid.NewGuid():N}" : sampleName, sums);
     }
 
-    private async Task<List<StoredSample>> ArchiveSamplesAsync(EvaluationRun run, UploadedFile archive, CancellationToken cancellationToken)
+    /// <exception cref="QuotaExceededException">The run is full.</exception>
+    private async Task StageAsync(EvaluationRun run, string batch, StoredSample sample, int existing, List<SampleSummary> added, CancellationToken cancellationToken)
     {
-        using PairArchive pairs = PairArchive.Open(archive.Content, imagesAllowed: run.Model is not null, evaluation.Value.MaxArchivePairs);
-        SegmentationModel? model = pairs.Pairs.Any(static p => p.IsImage) ? ModelOf(run) : null;
-        List<ScoredSample> scored = await scorer.ScoreArchiveAsync(SettingsOf(run), pairs, model, Timeout, cancellationToken).ConfigureAwait(false);
-        return [.. scored.Select(static s => ToStored(s.Name, s.Sums))];
+        int limit = evaluation.Value.MaxSamplesPerRun;
+        if (existing + added.Count >= limit)
+        {
+            throw new QuotaExceededException($"Evaluation run '{run.Id}' would hold more than {limit} samples (it has {existing}; this request adds {added.Count + 1} or more); start another run.");
+        }
+
+        await store.StageAsync(run.Id, batch, sample, cancellationToken).ConfigureAwait(false);
+        added.Add(ToSummary(sample));
     }
 
     private StoredSample InstanceSample(UploadedFiles files, string? name)
@@ -168,7 +202,7 @@ public sealed class EvaluationRuns(
     private static StoredSample ToStored(string name, SemanticAccumulator sums)
     {
         SemanticScores scores = SemanticScores.From(sums);
-        return new StoredSample(name, scores.Pixels, scores.PixelAccuracy, scores.MeanIou, MemoryMarshal.AsBytes(sums.ToArray().AsSpan()).ToArray());
+        return new StoredSample(name, scores.Pixels, scores.PixelAccuracy, scores.MeanIou, sums.ToSparse());
     }
 
     private static SampleSummary ToSummary(StoredSample sample) => new(sample.Name, sample.Pixels, sample.PixelAccuracy, sample.MeanIou, sample.Ap);

@@ -19,28 +19,38 @@ public sealed record EvaluationRun(
     string? Palette);
 
 /// <summary>
-/// A stored sample: its summary and its payload — a semantic sample's summed counts (<see cref="SemanticAccumulator.ToArray"/>
-/// as bytes), or an instance sample's ground truth and detections (<see cref="InstanceSamples"/>).
+/// A stored sample: its summary and its payload — a semantic sample's summed counts (<see cref="SemanticAccumulator.ToSparse"/>),
+/// or an instance sample's ground truth and detections (<see cref="InstanceSamples"/>).
 /// </summary>
 public sealed record StoredSample(string Name, long Pixels, double? PixelAccuracy, double? MeanIou, byte[] Payload, double? Ap = null);
 
 /// <summary>
 /// Evaluation runs in an embedded SQLite database (WAL journal): a run's settings, and one row per sample with its
-/// summed counts. Samples are only ever inserted, so concurrent uploads to one run need no coordination beyond
-/// SQLite's own; dataset scores are the sum of the samples' counts, computed when asked for.
+/// summed counts, stored sparsely. A request's samples are staged under a batch id, each in its own short insert, and
+/// published together by one update — all of them or none, without holding the database's write lock while a zip of
+/// thousands of pairs is scored, and without holding the samples in memory. Dataset scores are the sum of the
+/// samples' counts, added up row by row when asked for.
 /// </summary>
 public sealed class EvaluationStore
 {
+    private const int DenseSums = 0;
+    private const int SparseSums = 1;
+
+    // A staged batch older than this belongs to a process that died mid-request: its rows are removed at start.
+    private static readonly TimeSpan s_abandonedAfter = TimeSpan.FromHours(1);
+
     private readonly string _connectionString;
+    private readonly TimeProvider _time;
     private readonly Lazy<Task> _schema;
 
-    public EvaluationStore(IOptions<EvaluationOptions> options, IHostEnvironment environment)
+    public EvaluationStore(IOptions<EvaluationOptions> options, IHostEnvironment environment, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(environment);
         string path = Path.GetFullPath(options.Value.DatabasePath, environment.ContentRootPath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         DatabasePath = path;
+        _time = timeProvider;
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 30 }.ToString();
         _schema = new Lazy<Task>(CreateSchemaAsync);
     }
@@ -91,73 +101,101 @@ public sealed class EvaluationStore
             reader.IsDBNull(6) ? null : reader.GetString(6));
     }
 
-    /// <summary>Adds samples to a run in one transaction: all of them or none.</summary>
-    public async Task AddSamplesAsync(string runId, IReadOnlyList<StoredSample> samples, CancellationToken cancellationToken)
+    /// <summary>Stages one sample of <paramref name="batch"/>: stored, but not part of the run until the batch is published.</summary>
+    public async Task StageAsync(string runId, string batch, StoredSample sample, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(sample);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (StoredSample sample in samples)
-        {
-            await using SqliteCommand command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
-                INSERT INTO samples (run_id, name, pixels, pixel_accuracy, mean_iou, ap, sums)
-                VALUES ($run, $name, $pixels, $accuracy, $miou, $ap, $sums)
-                """;
-            command.Parameters.AddWithValue("$run", runId);
-            command.Parameters.AddWithValue("$name", sample.Name);
-            command.Parameters.AddWithValue("$pixels", sample.Pixels);
-            command.Parameters.AddWithValue("$accuracy", (object?)sample.PixelAccuracy ?? DBNull.Value);
-            command.Parameters.AddWithValue("$miou", (object?)sample.MeanIou ?? DBNull.Value);
-            command.Parameters.AddWithValue("$ap", (object?)sample.Ap ?? DBNull.Value);
-            command.Parameters.AddWithValue("$sums", sample.Payload);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO samples (run_id, name, pixels, pixel_accuracy, mean_iou, ap, sums, encoding, batch, staged)
+            VALUES ($run, $name, $pixels, $accuracy, $miou, $ap, $sums, $encoding, $batch, $staged)
+            """;
+        command.Parameters.AddWithValue("$run", runId);
+        command.Parameters.AddWithValue("$name", sample.Name);
+        command.Parameters.AddWithValue("$pixels", sample.Pixels);
+        command.Parameters.AddWithValue("$accuracy", (object?)sample.PixelAccuracy ?? DBNull.Value);
+        command.Parameters.AddWithValue("$miou", (object?)sample.MeanIou ?? DBNull.Value);
+        command.Parameters.AddWithValue("$ap", (object?)sample.Ap ?? DBNull.Value);
+        command.Parameters.AddWithValue("$sums", sample.Payload);
+        command.Parameters.AddWithValue("$encoding", SparseSums);
+        command.Parameters.AddWithValue("$batch", batch);
+        command.Parameters.AddWithValue("$staged", _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Makes every staged sample of <paramref name="batch"/> part of its run, at once.</summary>
+    public Task PublishAsync(string batch, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE samples SET batch = NULL, staged = NULL WHERE batch = $batch", batch, cancellationToken);
+
+    /// <summary>Removes the staged samples of a batch that failed.</summary>
+    public Task DiscardAsync(string batch, CancellationToken cancellationToken) =>
+        ExecuteAsync("DELETE FROM samples WHERE batch = $batch", batch, cancellationToken);
 
     /// <summary>How many samples the run has.</summary>
     public async Task<int> CountSamplesAsync(string runId, CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM samples WHERE run_id = $run";
+        command.CommandText = "SELECT COUNT(*) FROM samples WHERE run_id = $run AND batch IS NULL";
         command.Parameters.AddWithValue("$run", runId);
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The run's samples in the order they were added, and the sum of their counts (null without samples).</summary>
+    /// <summary>
+    /// The run's samples in the order they were added, and the sum of their counts (null without samples). Semantic
+    /// samples' counts are added up as they are read and not kept; instance samples keep their payloads (AP is
+    /// computed over all of them together).
+    /// </summary>
     public async Task<(List<StoredSample> Samples, SemanticAccumulator? Sums)> LoadSamplesAsync(EvaluationRun run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT name, pixels, pixel_accuracy, mean_iou, sums, ap FROM samples WHERE run_id = $run ORDER BY seq";
+        command.CommandText = "SELECT name, pixels, pixel_accuracy, mean_iou, sums, ap, encoding FROM samples WHERE run_id = $run AND batch IS NULL ORDER BY seq";
         command.Parameters.AddWithValue("$run", run.Id);
+        bool semantic = run.Task == "semantic";
         var samples = new List<StoredSample>();
         SemanticAccumulator? total = null;
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             byte[] blob = (byte[])reader.GetValue(4);
-            var sample = new StoredSample(
+            if (semantic)
+            {
+                total ??= new SemanticAccumulator(run.NumClasses);
+                if (reader.GetInt32(6) == DenseSums)
+                {
+                    // Written by a version before sparse storage.
+                    total.Add(SemanticAccumulator.FromArray(run.NumClasses, MemoryMarshal.Cast<byte, long>(blob)));
+                }
+                else
+                {
+                    total.AddSparse(blob);
+                }
+
+                blob = [];
+            }
+
+            samples.Add(new StoredSample(
                 reader.GetString(0),
                 reader.GetInt64(1),
                 reader.IsDBNull(2) ? null : reader.GetDouble(2),
                 reader.IsDBNull(3) ? null : reader.GetDouble(3),
                 blob,
-                reader.IsDBNull(5) ? null : reader.GetDouble(5));
-            samples.Add(sample);
-            if (run.Task == "semantic")
-            {
-                total ??= new SemanticAccumulator(run.NumClasses);
-                total.Add(SemanticAccumulator.FromArray(run.NumClasses, MemoryMarshal.Cast<byte, long>(blob)));
-            }
+                reader.IsDBNull(5) ? null : reader.GetDouble(5)));
         }
 
         return (samples, total);
+    }
+
+    private async Task ExecuteAsync(string sql, string batch, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$batch", batch);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
@@ -172,29 +210,60 @@ public sealed class EvaluationStore
     {
         await using var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync().ConfigureAwait(false);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = """
-            PRAGMA journal_mode = WAL;
-            CREATE TABLE IF NOT EXISTS runs (
-                id TEXT PRIMARY KEY,
-                task TEXT NOT NULL,
-                created TEXT NOT NULL,
-                num_classes INTEGER NOT NULL,
-                ignore_index INTEGER NOT NULL,
-                class_names TEXT,
-                model TEXT,
-                palette TEXT);
-            CREATE TABLE IF NOT EXISTS samples (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                run_id TEXT NOT NULL REFERENCES runs(id),
-                name TEXT NOT NULL,
-                pixels INTEGER NOT NULL,
-                pixel_accuracy REAL,
-                mean_iou REAL,
-                ap REAL,
-                sums BLOB NOT NULL);
-            CREATE INDEX IF NOT EXISTS samples_by_run ON samples (run_id, seq);
-            """;
-        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        await using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE IF NOT EXISTS runs (
+                    id TEXT PRIMARY KEY,
+                    task TEXT NOT NULL,
+                    created TEXT NOT NULL,
+                    num_classes INTEGER NOT NULL,
+                    ignore_index INTEGER NOT NULL,
+                    class_names TEXT,
+                    model TEXT,
+                    palette TEXT);
+                CREATE TABLE IF NOT EXISTS samples (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    name TEXT NOT NULL,
+                    pixels INTEGER NOT NULL,
+                    pixel_accuracy REAL,
+                    mean_iou REAL,
+                    ap REAL,
+                    sums BLOB NOT NULL);
+                CREATE INDEX IF NOT EXISTS samples_by_run ON samples (run_id, seq);
+                """;
+            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        // Columns added since the first version (a database written by it opens as it was).
+        var columns = new HashSet<string>(StringComparer.Ordinal);
+        await using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT name FROM pragma_table_info('samples')";
+            await using SqliteDataReader reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+            while (await reader.ReadAsync().ConfigureAwait(false))
+            {
+                columns.Add(reader.GetString(0));
+            }
+        }
+
+        foreach ((string column, string definition) in new[] { ("ap", "REAL"), ("encoding", "INTEGER NOT NULL DEFAULT 0"), ("batch", "TEXT"), ("staged", "TEXT") })
+        {
+            if (!columns.Contains(column))
+            {
+                await using SqliteCommand alter = connection.CreateCommand();
+                alter.CommandText = $"ALTER TABLE samples ADD COLUMN {column} {definition}";
+                await alter.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+        }
+
+        await using (SqliteCommand cleanup = connection.CreateCommand())
+        {
+            cleanup.CommandText = "DELETE FROM samples WHERE batch IS NOT NULL AND staged < $cutoff";
+            cleanup.Parameters.AddWithValue("$cutoff", (_time.GetUtcNow() - s_abandonedAfter).ToString("O", CultureInfo.InvariantCulture));
+            await cleanup.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
     }
 }

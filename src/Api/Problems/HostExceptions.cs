@@ -61,5 +61,8 @@ public sealed class UploadRejectedException(UploadFault fault, string message, s
 /// <summary>No evaluation run has the id a request gave.</summary>
 public sealed class EvaluationRunNotFoundException(string id) : Exception($"There is no evaluation run '{id}'.");
 
+/// <summary>A limit on what a client may keep (samples per run, runs or stored bytes per key) is reached.</summary>
+public sealed class QuotaExceededException(string message) : Exception(message);
+
 /// <summary>A run's report picture cannot be drawn in the run's present state.</summary>
 public sealed class ReportUnavailableException(string message) : Exception(message);

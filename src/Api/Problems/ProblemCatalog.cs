@@ -116,6 +116,7 @@ public static class ProblemCatalog
             NotAcceptableException e => new Problem(NotAcceptable, e.Message),
             EvaluationRunNotFoundException e => new Problem(RunNotFound, e.Message),
             ReportUnavailableException e => new Problem(ReportUnavailable, e.Message),
+            QuotaExceededException e => new Problem(QuotaExceeded, e.Message),
             QueueFullException e => new Problem(QueueFull, e.Message, e.RetryAfter),
             DeadlineExceededException e => new Problem(DeadlineExceeded, e.Message),
             ModelOutputException or BatchFailedException => new Problem(ModelFault, exception.Message),

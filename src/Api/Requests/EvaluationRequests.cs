@@ -18,6 +18,7 @@ namespace SegServe.Api.Requests;
 /// <param name="Uploads">Reads the upload.</param>
 /// <param name="Models">Where the model is found.</param>
 /// <param name="Options">The queue's default deadline.</param>
+/// <param name="Evaluation">The limit on classes.</param>
 public sealed record EvaluateSemanticRequest(
     [property: FromQuery(Name = "numClasses"), WholeNumber(1, ScoringSettings.MaxClasses)] string? NumClasses,
     [property: FromQuery(Name = "ignoreIndex"), WholeNumber(0, ushort.MaxValue)] string? IgnoreIndex,
@@ -27,7 +28,8 @@ public sealed record EvaluateSemanticRequest(
     HttpContext Context,
     [property: FromServices] UploadReader Uploads,
     [property: FromServices] IModelRegistry Models,
-    [property: FromServices] IOptions<InferenceOptions> Options)
+    [property: FromServices] IOptions<InferenceOptions> Options,
+    [property: FromServices] IOptions<Evaluations.EvaluationOptions> Evaluation)
 {
     /// <summary>The multipart fields of a pair.</summary>
     public static readonly string[] Fields = ["prediction", "image", "groundTruth"];
@@ -43,7 +45,8 @@ public sealed record EvaluateSemanticRequest(
         QueryValues.WholeNumber(IgnoreIndex),
         string.IsNullOrWhiteSpace(ClassNames) ? null : ClassNames.Split(',', StringSplitOptions.TrimEntries),
         Palette,
-        model);
+        model,
+        Evaluation.Value.MaxClasses);
 
     public Task<UploadedFiles> ReadFilesAsync(CancellationToken cancellationToken) => Uploads.ReadFilesAsync(Context.Request, Fields, cancellationToken);
 }

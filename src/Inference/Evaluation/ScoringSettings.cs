@@ -12,7 +12,7 @@ namespace SegServe.Inference.Evaluation;
 /// <param name="Model">The model that predicts images sent instead of label maps.</param>
 public sealed record ScoringSettings(int NumClasses, int IgnoreIndex, IReadOnlyList<string>? ClassNames, string? Palette, string? Model)
 {
-    /// <summary>Most classes a score may have (the confusion matrix is classes²).</summary>
+    /// <summary>Most classes a score can have (the confusion matrix is classes²); deployments set a lower limit.</summary>
     public const int MaxClasses = 4096;
 
     /// <summary>The ignore index of mmsegmentation and of most datasets.</summary>
@@ -26,9 +26,16 @@ public sealed record ScoringSettings(int NumClasses, int IgnoreIndex, IReadOnlyL
     /// <summary>
     /// Settings from what a client sent, with the model's class count and names as defaults when a model predicts.
     /// </summary>
+    /// <param name="numClasses">Labels 0 … numClasses − 1; the model's class count when null.</param>
+    /// <param name="ignoreIndex">Ground-truth label left out; 255 when null.</param>
+    /// <param name="classNames">One name per class; the model's when null.</param>
+    /// <param name="palette">Colours of colour-coded label maps.</param>
+    /// <param name="model">The model that predicts, if any.</param>
+    /// <param name="maxClasses">The deployment's limit on classes (at most <see cref="MaxClasses"/>).</param>
     /// <exception cref="InvalidOptionException">A value is out of range, missing, or does not fit another.</exception>
-    public static ScoringSettings Create(int? numClasses, int? ignoreIndex, IReadOnlyList<string>? classNames, string? palette, SegmentationModel? model)
+    public static ScoringSettings Create(int? numClasses, int? ignoreIndex, IReadOnlyList<string>? classNames, string? palette, SegmentationModel? model, int maxClasses = MaxClasses)
     {
+        maxClasses = Math.Clamp(maxClasses, 1, MaxClasses);
         ModelManifest? manifest = model?.Manifest;
         if (manifest is { Task: not SegmentationTask.Semantic })
         {
@@ -37,9 +44,9 @@ public sealed record ScoringSettings(int NumClasses, int IgnoreIndex, IReadOnlyL
 
         int classes = numClasses ?? manifest?.Classes.Count
             ?? throw new InvalidOptionException("numClasses", null, "numClasses is required (the number of classes, labels 0 … numClasses − 1), unless a model gives it.");
-        if (classes is < 1 or > MaxClasses)
+        if (classes < 1 || classes > maxClasses)
         {
-            throw new InvalidOptionException("numClasses", classes.ToString(CultureInfo.InvariantCulture), $"numClasses must be a whole number within 1–{MaxClasses} (got {classes}).");
+            throw new InvalidOptionException("numClasses", classes.ToString(CultureInfo.InvariantCulture), $"numClasses must be a whole number within 1–{maxClasses} (got {classes}).");
         }
 
         int ignore = ignoreIndex ?? DefaultIgnoreIndex;

@@ -77,6 +77,102 @@ public sealed class SemanticAccumulator
         return accumulator;
     }
 
+    /// <summary>
+    /// The sums of <see cref="ToArray"/> with the zeros left out, for storage: one sample of a 1,024-class dataset
+    /// touches a few dozen of its 1,051,648 counts, so a dense copy per sample (8 MB) would cost the store far more
+    /// than the upload did. Each non-zero count is two unsigned LEB128 varints: the gap since the previous non-zero
+    /// index, then the count.
+    /// </summary>
+    public byte[] ToSparse()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
+        long previous = -1;
+        long index = 0;
+        foreach (long[] part in new[] { Confusion, PredictedOutside, BoundaryIntersection, BoundaryUnion })
+        {
+            for (int i = 0; i < part.Length; i++, index++)
+            {
+                if (part[i] != 0)
+                {
+                    WriteVarint(buffer, (ulong)(index - previous - 1));
+                    WriteVarint(buffer, (ulong)part[i]);
+                    previous = index;
+                }
+            }
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Adds the sums of a <see cref="ToSparse"/> encoding (of the same class count) to these.</summary>
+    /// <exception cref="FormatException">The encoding is damaged or does not fit this class count.</exception>
+    public void AddSparse(ReadOnlySpan<byte> sparse)
+    {
+        int c = ClassCount;
+        long length = ((long)c * c) + (3L * c);
+        long index = -1;
+        int position = 0;
+        while (position < sparse.Length)
+        {
+            index += (long)ReadVarint(sparse, ref position) + 1;
+            long value = (long)ReadVarint(sparse, ref position);
+            if (index >= length || value < 0)
+            {
+                throw new FormatException($"Stored sums do not fit {c} classes.");
+            }
+
+            long[] part;
+            long offset;
+            if (index < (long)c * c)
+            {
+                (part, offset) = (Confusion, index);
+            }
+            else
+            {
+                long rest = index - ((long)c * c);
+                part = (rest / c) switch { 0 => PredictedOutside, 1 => BoundaryIntersection, _ => BoundaryUnion };
+                offset = rest % c;
+            }
+
+            part[offset] += value;
+        }
+    }
+
+    private static void WriteVarint(System.Buffers.ArrayBufferWriter<byte> buffer, ulong value)
+    {
+        Span<byte> bytes = buffer.GetSpan(10);
+        int count = 0;
+        do
+        {
+            byte b = (byte)(value & 0x7F);
+            value >>= 7;
+            bytes[count++] = value == 0 ? b : (byte)(b | 0x80);
+        }
+        while (value != 0);
+        buffer.Advance(count);
+    }
+
+    private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int position)
+    {
+        ulong value = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            if (position >= bytes.Length)
+            {
+                throw new FormatException("Stored sums end in the middle of a number.");
+            }
+
+            byte b = bytes[position++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                return value;
+            }
+        }
+
+        throw new FormatException("Stored sums hold a number longer than 64 bits.");
+    }
+
     private static void AddInto(long[] target, long[] source)
     {
         for (int i = 0; i < target.Length; i++)

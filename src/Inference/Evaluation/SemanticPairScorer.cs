@@ -71,12 +71,19 @@ public sealed class SemanticPairScorer(SegmentationPipeline pipeline, ImageDecod
         }
     }
 
-    /// <summary>Scores every pair of an archive, one pair in memory at a time; all of them, or an exception for the first that fails.</summary>
-    public async Task<List<ScoredSample>> ScoreArchiveAsync(ScoringSettings settings, PairArchive archive, SegmentationModel? model, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Scores the pairs of an archive one at a time, each handed over as soon as it is scored (so that a caller can
+    /// store it and let it go: memory holds one pair, not the archive's thousands); an exception for the first that fails.
+    /// </summary>
+    public async IAsyncEnumerable<ScoredSample> ScoreArchiveAsync(
+        ScoringSettings settings,
+        PairArchive archive,
+        SegmentationModel? model,
+        TimeSpan timeout,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(archive);
-        var samples = new List<ScoredSample>(archive.Pairs.Count);
         foreach (ArchivePair pair in archive.Pairs)
         {
             using PooledBytes truth = await PairArchive.ReadAsync(pair.GroundTruth, pair.Name, _limits.MaxBytes, cancellationToken).ConfigureAwait(false);
@@ -92,9 +99,7 @@ public sealed class SemanticPairScorer(SegmentationPipeline pipeline, ImageDecod
                 sums,
                 pair.Name,
                 cancellationToken).ConfigureAwait(false);
-            samples.Add(new ScoredSample(pair.Name, sums));
+            yield return new ScoredSample(pair.Name, sums);
         }
-
-        return samples;
     }
 }
