@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SegServe.Api.Binding;
 using SegServe.Api.Evaluations;
+using SegServe.Api.Hosting;
 using SegServe.Api.Mapping;
 using SegServe.Api.Requests;
 using SegServe.Api.Uploads;
@@ -24,7 +25,7 @@ public static class EvaluateApi
 
     public static RouteGroupBuilder MapEvaluateApi(this IEndpointRouteBuilder app)
     {
-        RouteGroupBuilder api = app.MapGroup("/v1/evaluate").WithTags("Evaluation").RejectUnknownQueryParameters();
+        RouteGroupBuilder api = app.MapGroup("/v1/evaluate").WithTags("Evaluation").RejectUnknownQueryParameters().AcceptsUploads(files: 3);
 
         api.MapPost("/semantic", EvaluateSemantic)
             .WithName("EvaluateSemantic")

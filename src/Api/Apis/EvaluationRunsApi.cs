@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SegServe.Api.Binding;
 using SegServe.Api.Evaluations;
+using SegServe.Api.Hosting;
 using SegServe.Api.Requests;
 using SegServe.Contracts;
 
@@ -38,6 +39,7 @@ public static class EvaluationRunsApi
                 + "Instance runs: `predictions` (JSON) with `groundTruth` (COCO JSON, or an instance-id PNG with `classMap`). "
                 + "All of a request's samples are added, or none. Concurrent uploads to one run are safe.")
             .Accepts<EvaluationSampleForm>("multipart/form-data")
+            .AcceptsUploads(files: 3)
             .Produces<SamplesAddedResponse>()
             .ProducesProblems(400, 404, 413, 415, 422, 429, 503);
 

@@ -17,7 +17,7 @@ public static class SegmentationApi
 {
     public static RouteGroupBuilder MapSegmentationApi(this IEndpointRouteBuilder app)
     {
-        RouteGroupBuilder api = app.MapGroup("/v1/models/{name}").WithTags("Segmentation").RejectUnknownQueryParameters();
+        RouteGroupBuilder api = app.MapGroup("/v1/models/{name}").WithTags("Segmentation").RejectUnknownQueryParameters().AcceptsUploads(files: 1);
 
         api.MapPost("/segment", Segment)
             .WithName("Segment")

@@ -30,7 +30,7 @@ public sealed class NumberAttribute(double minimum, double maximum) : RangeAttri
 
         string name = QueryValues.NameOf(validationContext);
         return new ValidationResult(
-            string.Create(CultureInfo.InvariantCulture, $"{name} must be a number within {min}–{max}{(MinimumIsExclusive ? $" (more than {min})" : "")} (got '{text}')."),
+            string.Create(CultureInfo.InvariantCulture, $"{name} must be a number within {min}–{max}{(MinimumIsExclusive ? $" (more than {min})" : "")} (got '{QueryValues.Echo(text)}')."),
             [name]);
     }
 }
@@ -57,7 +57,7 @@ public sealed class WholeNumberAttribute(long minimum, long maximum) : RangeAttr
 
         string name = QueryValues.NameOf(validationContext);
         return new ValidationResult(
-            string.Create(CultureInfo.InvariantCulture, $"{name} must be a whole number within {Min}–{Max} (got '{text}')."),
+            string.Create(CultureInfo.InvariantCulture, $"{name} must be a whole number within {Min}–{Max} (got '{QueryValues.Echo(text)}')."),
             [name]);
     }
 }
@@ -76,7 +76,7 @@ public sealed class OneOfAttribute(params string[] choices) : AllowedValuesAttri
         }
 
         string name = QueryValues.NameOf(validationContext);
-        return new ValidationResult($"{name} '{text}' is not supported: use {QueryValues.Alternatives(Choices)}.", [name]);
+        return new ValidationResult($"{name} '{QueryValues.Echo(text)}' is not supported: use {QueryValues.Alternatives(Choices)}.", [name]);
     }
 }
 
@@ -98,7 +98,7 @@ public sealed class ListOfAttribute(params string[] choices) : ValidationAttribu
             if (!Choices.Contains(part, StringComparer.OrdinalIgnoreCase))
             {
                 string name = QueryValues.NameOf(validationContext);
-                return new ValidationResult($"{name} '{part}' is not supported: use {QueryValues.Alternatives(Choices)}, comma-separated.", [name]);
+                return new ValidationResult($"{name} '{QueryValues.Echo(part)}' is not supported: use {QueryValues.Alternatives(Choices)}, comma-separated.", [name]);
             }
         }
 
@@ -118,7 +118,7 @@ public sealed class FlagAttribute() : AllowedValuesAttribute("true", "false", "1
         }
 
         string name = QueryValues.NameOf(validationContext);
-        return new ValidationResult($"{name} must be true or false (got '{text}').", [name]);
+        return new ValidationResult($"{name} must be true or false (got '{QueryValues.Echo(text)}').", [name]);
     }
 }
 
@@ -134,7 +134,7 @@ public sealed class ColorAttribute : ValidationAttribute
         }
 
         string name = QueryValues.NameOf(validationContext);
-        return new ValidationResult($"{name} '{text}' is not a colour: use #rrggbb, rrggbb, #rgb or a CSS colour name.", [name]);
+        return new ValidationResult($"{name} '{QueryValues.Echo(text)}' is not a colour: use #rrggbb, rrggbb, #rgb or a CSS colour name.", [name]);
     }
 }
 
@@ -178,6 +178,9 @@ public static class QueryValues
         ArgumentNullException.ThrowIfNull(context);
         return JsonNamingPolicy.CamelCase.ConvertName(context.MemberName ?? context.DisplayName);
     }
+
+    /// <summary>A client's value as a message repeats it: cut short when long.</summary>
+    public static string Echo(string text) => Problems.ProblemCatalog.Shorten(text, Problems.ProblemCatalog.MaxEcho);
 
     /// <summary>'a', 'b' or 'c'.</summary>
     public static string Alternatives(IReadOnlyList<string> choices) =>

@@ -55,9 +55,14 @@ public static class HostingExtensions
         services.AddSingleton<EvaluationStore>();
         services.AddSingleton<EvaluationRuns>();
 
-        // The upload limit is enforced while streaming the multipart body; Kestrel's cap only needs to leave it room.
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<InferenceOptions>>(static (kestrel, inference) =>
-            kestrel.Limits.MaxRequestBodySize = inference.Value.Images.MaxBytes + (1024 * 1024));
+        // Every endpoint's body is limited: uploads by their endpoints' metadata (BodySizeLimits), everything else by the
+        // JSON limit. No Server header: what runs the service is nobody's business.
+        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>(static (kestrel, server) =>
+        {
+            kestrel.Limits.MaxRequestBodySize = server.Value.MaxJsonBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
 
         // One error path: bad parameters through minimal-API validation, everything else through the exception handler.
         services.AddValidation();
@@ -78,6 +83,7 @@ public static class HostingExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBodySizeLimits(app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.MaxJsonBodyBytes);
         app.UseSegServeOpenApi();
         app.MapGet("/", static () => Results.Redirect("/swagger")).ExcludeFromDescription();
         return app;

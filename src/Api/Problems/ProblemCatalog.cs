@@ -137,11 +137,24 @@ public static class ProblemCatalog
         _ => new ProblemKind(status, $"about:blank", ReasonPhrases.GetReasonPhrase(status)),
     };
 
+    /// <summary>Longest text of a client's own that a problem repeats back (a value, a detail), in characters.</summary>
+    public const int MaxEcho = 200;
+
     /// <summary>The <c>parameter</c> (and <c>value</c>) members of an invalid-parameter problem.</summary>
     public static IReadOnlyDictionary<string, object?> Parameter(string name, string? value) =>
         value is null
-            ? new Dictionary<string, object?> { ["parameter"] = name }
-            : new Dictionary<string, object?> { ["parameter"] = name, ["value"] = value };
+            ? new Dictionary<string, object?> { ["parameter"] = Shorten(name, MaxEcho) }
+            : new Dictionary<string, object?> { ["parameter"] = Shorten(name, MaxEcho), ["value"] = Shorten(value, MaxEcho) };
+
+    /// <summary>
+    /// The text, cut to <paramref name="max"/> characters: a problem names what was wrong, and must not turn a
+    /// request's two megabytes of query or JSON into a response twice that size.
+    /// </summary>
+    public static string Shorten(string text, int max)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Length <= max ? text : string.Concat(text.AsSpan(0, max), $"… ({text.Length} characters)");
+    }
 
     // Kestrel's body limit, and minimal APIs' JSON binding (with ThrowOnBadRequest): a request the framework could not
     // read is the client's error, with the framework's own explanation.

@@ -32,11 +32,37 @@ internal static class ProblemDetailsCustomization
         {
             StatusCodes.Status404NotFound => $"There is no endpoint at {request.Method} {request.Path}; see /swagger.",
             StatusCodes.Status405MethodNotAllowed => $"{request.Path} does not accept {request.Method}; see /swagger.",
-            StatusCodes.Status415UnsupportedMediaType =>
-                $"This endpoint does not take Content-Type '{request.ContentType ?? "none"}': send multipart/form-data uploads, or application/json bodies, as /swagger lists.",
+            StatusCodes.Status415UnsupportedMediaType => AcceptedContentTypes(context.HttpContext) is { Count: > 0 } accepted
+                ? $"{request.Method} {request.Path} takes {string.Join(" or ", accepted)} (got Content-Type '{request.ContentType ?? "none"}')."
+                : $"This endpoint does not take Content-Type '{request.ContentType ?? "none"}'; see /swagger.",
             StatusCodes.Status400BadRequest => $"The request to {request.Method} {request.Path} could not be read; see /swagger for what it takes.",
             _ => kind.Title,
         };
+    }
+
+    /// <summary>
+    /// The request bodies the endpoint at this path and method takes. Routing refuses a Content-Type that no endpoint
+    /// accepts with an endpoint of its own, so the accepted types are looked up among the real endpoints.
+    /// </summary>
+    private static IReadOnlyList<string> AcceptedContentTypes(HttpContext context)
+    {
+        if (context.RequestServices.GetService<EndpointDataSource>() is not { } endpoints)
+        {
+            return [];
+        }
+
+        foreach (Endpoint endpoint in endpoints.Endpoints)
+        {
+            if (endpoint is RouteEndpoint route
+                && route.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is { ContentTypes.Count: > 0 } accepts
+                && route.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Contains(context.Request.Method, StringComparer.OrdinalIgnoreCase) == true
+                && new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(new Microsoft.AspNetCore.Routing.Template.RouteTemplate(route.RoutePattern), []).TryMatch(context.Request.Path, []))
+            {
+                return accepts.ContentTypes;
+            }
+        }
+
+        return [];
     }
 
     private static void DescribeValidation(HttpRequest request, HttpValidationProblemDetails validation)
@@ -45,7 +71,8 @@ internal static class ProblemDetailsCustomization
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         foreach ((string key, string[] messages) in validation.Errors)
         {
-            errors[JsonNamingPolicy.CamelCase.ConvertName(key)] = messages;
+            errors[ProblemCatalog.Shorten(JsonNamingPolicy.CamelCase.ConvertName(key), ProblemCatalog.MaxEcho)] =
+                [.. messages.Select(static m => ProblemCatalog.Shorten(m, 2 * ProblemCatalog.MaxEcho))];
         }
 
         validation.Errors = errors;
@@ -57,11 +84,11 @@ internal static class ProblemDetailsCustomization
         }
 
         string parameter = errors.Keys.First();
-        validation.Detail = string.Join(" ", errors.SelectMany(static e => e.Value));
-        validation.Extensions["parameter"] = parameter;
+        validation.Detail = ProblemCatalog.Shorten(string.Join(" ", errors.SelectMany(static e => e.Value)), 8 * ProblemCatalog.MaxEcho);
+        validation.Extensions["parameter"] = ProblemCatalog.Shorten(parameter, ProblemCatalog.MaxEcho);
         if (request.Query.TryGetValue(parameter, out Microsoft.Extensions.Primitives.StringValues value))
         {
-            validation.Extensions["value"] = value.ToString();
+            validation.Extensions["value"] = ProblemCatalog.Shorten(value.ToString(), ProblemCatalog.MaxEcho);
         }
     }
 }

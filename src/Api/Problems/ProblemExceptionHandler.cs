@@ -35,7 +35,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             Status = problem.Kind.Status,
             Type = problem.Kind.Type,
             Title = problem.Kind.Title,
-            Detail = problem.Detail,
+            Detail = ProblemCatalog.Shorten(problem.Detail, 8 * ProblemCatalog.MaxEcho),
         };
         if (problem.Extensions is not null)
         {

@@ -61,8 +61,11 @@ public sealed class UploadReader(IOptions<InferenceOptions> options)
     /// <summary>The field that carries the image of segment and overlay requests.</summary>
     public const string ImageField = "image";
 
-    // Room for the other parts and multipart framing around files of the maximum size.
-    private const long FramingAllowance = 1024 * 1024;
+    /// <summary>Room for the other parts and multipart framing around files of the maximum size.</summary>
+    public const long FramingAllowance = 1024 * 1024;
+
+    /// <summary>The body limit of an endpoint that takes up to <paramref name="files"/> files of <paramref name="maxBytes"/> each.</summary>
+    public static long BodyLimit(long maxBytes, int files) => (maxBytes * files) + FramingAllowance;
 
     private readonly long _maxBytes = options.Value.Images.MaxBytes;
 
@@ -84,7 +87,10 @@ public sealed class UploadReader(IOptions<InferenceOptions> options)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(fields);
-        long bodyLimit = (_maxBytes * fields.Count) + FramingAllowance;
+        // The endpoint's own body limit (its request-size metadata, enforced by Kestrel) when it is the tighter one.
+        long bodyLimit = Math.Min(
+            (_maxBytes * fields.Count) + FramingAllowance,
+            request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? long.MaxValue);
         MultipartReader reader = Open(request, fields, bodyLimit);
         var files = new UploadedFiles();
         try
@@ -110,12 +116,16 @@ public sealed class UploadReader(IOptions<InferenceOptions> options)
         catch (Exception ex) when (ex is BadHttpRequestException or InvalidDataException or IOException)
         {
             files.Dispose();
-            // MultipartReader reports both malformed framing and an exceeded body limit as InvalidDataException.
+            // MultipartReader reports malformed framing, its header limits and the body limit alike as InvalidDataException:
+            // only the body limit means the upload is too large (too many or too long part headers, or a long preamble,
+            // are a malformed body and are named as such).
             bool tooLarge = ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
-                || (ex is InvalidDataException && ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase));
+                || (ex is InvalidDataException && ex.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase));
             throw tooLarge
                 ? new UploadRejectedException(UploadFault.TooLarge, $"The request body is larger than uploads may be ({bodyLimit} bytes: {_maxBytes} per file and the multipart framing).")
-                : new UploadRejectedException(UploadFault.Malformed, $"The multipart body could not be read: {ex.Message}");
+                : ex is IOException
+                    ? new UploadRejectedException(UploadFault.Malformed, "The multipart body ended before its closing boundary: parts are separated by CRLF line endings, and the body ends with --boundary--.")
+                    : new UploadRejectedException(UploadFault.Malformed, $"The multipart body could not be read: {ex.Message}");
         }
         catch
         {
