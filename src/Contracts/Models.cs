@@ -21,6 +21,7 @@ public sealed record ModelList(IReadOnlyList<ModelDescription> Models);
 /// <param name="Source">Provenance and licence.</param>
 /// <param name="Limitations">Known limitations stated by the manifest.</param>
 /// <param name="Loading">While the model loads: how far it has got; null once it is ready or failed.</param>
+/// <param name="Circuit">Once ready: the circuit breaker of its runs (open after repeated failures), and its run timeout.</param>
 public sealed record ModelDescription(
     string Name,
     string Status,
@@ -37,7 +38,15 @@ public sealed record ModelDescription(
     BatchingDescription? Batching,
     IReadOnlyDictionary<string, string>? Source,
     IReadOnlyList<string> Limitations,
-    ModelLoadProgress? Loading = null);
+    ModelLoadProgress? Loading = null,
+    ModelCircuit? Circuit = null);
+
+/// <summary>The circuit breaker and timeout of a model's runs.</summary>
+/// <param name="State"><c>closed</c> (serving), <c>open</c> (refusing requests with 503 model-suspended after repeated run failures) or <c>half-open</c> (a probe run is allowed).</param>
+/// <param name="RetryAfterSeconds">While open: seconds until a probe run is allowed.</param>
+/// <param name="LastFailure">Why the last failed run failed, if one has.</param>
+/// <param name="RunTimeoutMs">Longest a run may take before it is stopped (503 model-timeout).</param>
+public sealed record ModelCircuit(string State, double? RetryAfterSeconds, string? LastFailure, double RunTimeoutMs);
 
 /// <summary>How far a loading model has got.</summary>
 /// <param name="Stage"><c>queued</c> (waiting for the models before it), <c>opening</c> (creating the ONNX Runtime session) or <c>warming-up</c>.</param>

@@ -36,6 +36,10 @@ public sealed class InferenceOptions
     /// <summary>Request deadlines and per-model batching overrides.</summary>
     [Required]
     public QueueOptions Queue { get; set; } = new();
+
+    /// <summary>Run timeouts and circuit breakers of the models.</summary>
+    [Required]
+    public Execution.ResilienceOptions Resilience { get; set; } = new();
 }
 
 /// <summary>Settings of the per-model queues.</summary>

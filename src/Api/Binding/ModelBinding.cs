@@ -17,11 +17,19 @@ public static class ModelResolution
     /// <summary>The model of that name, if it is ready to serve.</summary>
     /// <exception cref="ModelNotFoundException">No model has that name.</exception>
     /// <exception cref="ModelUnavailableException">It is still loading (retry later) or it failed to load.</exception>
+    /// <exception cref="Inference.Execution.ModelSuspendedException">Its circuit is open after repeated run failures.</exception>
     public static SegmentationModel Ready(IModelRegistry registry, string name)
     {
         SegmentationModel model = Find(registry, name);
         ModelState state = model.State;
-        return state.Status == ModelStatus.Ready ? model : throw new ModelUnavailableException(name, state);
+        if (state.Status != ModelStatus.Ready)
+        {
+            throw new ModelUnavailableException(name, state);
+        }
+
+        // An open circuit refuses at once: nothing of the request is read, decoded or queued.
+        model.Runner?.ThrowIfSuspended();
+        return model;
     }
 
     /// <summary>The name in the route's <c>{name}</c>, looked up in the request's registry.</summary>

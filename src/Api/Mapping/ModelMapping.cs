@@ -47,7 +47,14 @@ internal static class ModelMapping
                 batching.Instances),
             Source: manifest?.Source,
             Limitations: manifest?.Limitations ?? [],
-            Loading: state.Status == ModelStatus.Loading ? ToProgress(state) : null);
+            Loading: state.Status == ModelStatus.Loading ? ToProgress(state) : null,
+            Circuit: model.Runner?.Status is { } circuit
+                ? new ModelCircuit(
+                    circuit.State,
+                    circuit.RetryAfter is TimeSpan wait ? Math.Ceiling(wait.TotalSeconds) : null,
+                    circuit.LastFailure is string failure ? PathRedaction.Redact(failure) : null,
+                    model.Resilience!.RunTimeout.TotalMilliseconds)
+                : null);
     }
 
     public static ModelLoadProgress ToProgress(ModelState state) =>

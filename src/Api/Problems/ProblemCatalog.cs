@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.WebUtilities;
 using SegServe.Inference;
 using SegServe.Inference.Decoding;
 using SegServe.Inference.Evaluation;
+using SegServe.Inference.Execution;
 using SegServe.Inference.Imaging;
+using SegServe.Inference.Models;
 using SegServe.Inference.Scheduling;
 
 namespace SegServe.Api.Problems;
@@ -109,7 +111,7 @@ public static class ProblemCatalog
                 },
                 e.Message),
             ModelNotFoundException e => new Problem(ModelNotFound, e.Message),
-            ModelUnavailableException e when e.State.Status == Inference.Models.ModelStatus.Loading =>
+            ModelUnavailableException e when e.State.Status == ModelStatus.Loading =>
                 new Problem(ModelLoading, e.Message, ModelUnavailableException.LoadingRetryAfter),
             ModelUnavailableException e => new Problem(ModelUnavailable, e.Message),
             QueueStoppedException e => new Problem(ModelUnavailable, e.Message),
@@ -119,7 +121,11 @@ public static class ProblemCatalog
             QuotaExceededException e => new Problem(QuotaExceeded, e.Message),
             QueueFullException e => new Problem(QueueFull, e.Message, e.RetryAfter),
             DeadlineExceededException e => new Problem(DeadlineExceeded, e.Message),
-            ModelOutputException or BatchFailedException => new Problem(ModelFault, exception.Message),
+            ModelSuspendedException e => new Problem(ModelSuspended, e.Message, e.RetryAfter),
+            ModelRunTimeoutException e => new Problem(ModelTimeout, e.Message),
+            BatchFailedException { InnerException: ModelSuspendedException e } => new Problem(ModelSuspended, e.Message, e.RetryAfter),
+            BatchFailedException { InnerException: ModelRunTimeoutException e } => new Problem(ModelTimeout, e.Message),
+            ModelOutputException or BatchFailedException => new Problem(ModelFault, PathRedaction.Redact(exception.Message)),
             BadHttpRequestException e => FromBadRequest(e),
             _ => new Problem(InternalError, "The service failed to handle the request; the trace id identifies it in the service's log."),
         };

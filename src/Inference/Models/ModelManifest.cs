@@ -27,6 +27,9 @@ public sealed record ModelManifest
 
     public BatchingSpec Batching { get; init; } = new();
 
+    /// <summary>The model's own run timeout and circuit-breaker settings, over the service's defaults.</summary>
+    public Execution.ResilienceOverride? Resilience { get; init; }
+
     public IReadOnlyDictionary<string, string>? Source { get; init; }
 
     public IReadOnlyList<string> Limitations { get; init; } = [];

@@ -81,6 +81,12 @@ public sealed class SegmentationModel : IDisposable
     /// <summary>The model's dynamic batcher, once the model is ready.</summary>
     public DynamicBatcher? Batcher { get; private set; }
 
+    /// <summary>The run timeout and circuit breaker in force.</summary>
+    public ResilienceSettings? Resilience { get; private set; }
+
+    /// <summary>The model's runs behind their timeout and circuit breaker, once the model is ready.</summary>
+    public ResilientRunner? Runner { get; private set; }
+
     /// <summary>A model folder found in the models directory, not opened yet.</summary>
     public static SegmentationModel Discover(string directory)
     {
@@ -105,7 +111,14 @@ public sealed class SegmentationModel : IDisposable
             Outputs = opened.Outputs;
             Preprocessor = new ImagePreprocessor(opened.Manifest.Input);
             bool hasBatchAxis = opened.Input.Rank == 4;
-            Session = new ModelSession(Name, opened.Session, opened.Input.Name, [.. opened.Decoded.Select(o => o.Name)], hasBatchAxis);
+            string modelPath = Path.Combine(Directory, "model.onnx");
+            Session = new ModelSession(
+                Name,
+                opened.Session,
+                opened.Input.Name,
+                [.. opened.Decoded.Select(o => o.Name)],
+                hasBatchAxis,
+                reopen: () => SessionFactory.Create(modelPath, options).Session);
             ClassNames = [.. opened.Manifest.Classes.Select(c => c.Name)];
             if (opened.Manifest.Task == SegmentationTask.Instance && InstanceFamilies.TryParse(opened.Manifest.Family, out InstanceFamily family))
             {
@@ -116,6 +129,11 @@ public sealed class SegmentationModel : IDisposable
             SupportsBatching = hasBatchAxis && opened.Input.Dimensions[0] < 0;
             Batching = SettingsFrom(opened.Manifest.Batching);
             ApplyBatchingOverride(options.Queue.Models.GetValueOrDefault(Name));
+            Resilience = ResilienceSettings.For(options.Resilience, opened.Manifest.Resilience, options.Resilience.Models.GetValueOrDefault(Name));
+            if (Resilience.Problems() is { Count: > 0 } problems)
+            {
+                throw new ModelLoadException("Resilience settings (manifest or configuration): " + string.Join(" ", problems));
+            }
         }
         catch (ModelLoadException ex)
         {
@@ -141,7 +159,8 @@ public sealed class SegmentationModel : IDisposable
         }
 
         // The queue exists before the status says ready: a request that sees Ready always finds it.
-        Batcher = new DynamicBatcher(Name, Session, Batching!, timeProvider, metrics);
+        Runner = new ResilientRunner(Name, Session, Resilience!, timeProvider);
+        Batcher = new DynamicBatcher(Name, Runner, Batching!, timeProvider, metrics);
         _state = _state with { Status = ModelStatus.Ready, Stage = ModelLoadStage.Done };
     }
 

@@ -310,19 +310,26 @@ public sealed class DynamicBatcher : IDisposable
                 inputs[i] = item.Input;
             }
 
-            ModelOutput[] outputs;
+            IReadOnlyList<ModelOutput?> outputs;
+            IReadOnlyList<Exception?>? failures = null;
             try
             {
                 outputs = _runner.RunBatch(inputs, batch[0].Shape);
-                if (outputs.Length != count)
+                if (outputs.Count != count)
                 {
-                    foreach (ModelOutput output in outputs)
+                    foreach (ModelOutput? output in outputs)
                     {
-                        output.Dispose();
+                        output?.Dispose();
                     }
 
-                    throw new InvalidOperationException($"The model returned {outputs.Length} outputs for a batch of {count}.");
+                    throw new InvalidOperationException($"The model returned {outputs.Count} outputs for a batch of {count}.");
                 }
+            }
+            catch (Execution.PartialBatchException partial) when (partial.Outputs.Count == count)
+            {
+                // The batch was split and some of its items could run: each gets its own answer.
+                outputs = partial.Outputs;
+                failures = partial.Failures;
             }
 #pragma warning disable CA1031 // Any failure of the run fails this batch's items, and only them.
             catch (Exception ex)
@@ -342,7 +349,14 @@ public sealed class DynamicBatcher : IDisposable
             Record(batch, start, runTime);
             for (int i = 0; i < count; i++)
             {
-                ModelOutput output = outputs[i];
+                if (outputs[i] is not ModelOutput output)
+                {
+                    Exception cause = failures?[i] ?? new InvalidOperationException("The model returned no output.");
+                    Count(ItemOutcome.Failed);
+                    batch[i].Completion.TrySetException(new BatchFailedException($"The model run failed for this image: {cause.Message}", cause));
+                    continue;
+                }
+
                 output.BatchSize = count;
                 output.QueueWait = _time.GetElapsedTime(batch[i].EnqueuedTimestamp, start);
                 output.RunTime = runTime;
