@@ -9,6 +9,7 @@ using SegServe.Contracts;
 using SegServe.Inference.Evaluation;
 using SegServe.Inference.Evaluation.Instances;
 using SegServe.Inference.Models;
+using SegServe.Api.Security;
 
 namespace SegServe.Api.Apis;
 
@@ -25,7 +26,7 @@ public static class EvaluateApi
 
     public static RouteGroupBuilder MapEvaluateApi(this IEndpointRouteBuilder app)
     {
-        RouteGroupBuilder api = app.MapGroup("/v1/evaluate").WithTags("Evaluation").RejectUnknownQueryParameters().AcceptsUploads(files: 3);
+        RouteGroupBuilder api = app.MapGroup("/v1/evaluate").WithTags("Evaluation").RejectUnknownQueryParameters().AcceptsUploads(files: 3).RequireUser();
 
         api.MapPost("/semantic", EvaluateSemantic)
             .WithName("EvaluateSemantic")

@@ -1,9 +1,11 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SegServe.Api.Binding;
 using SegServe.Api.Evaluations;
 using SegServe.Api.Hosting;
 using SegServe.Api.Requests;
 using SegServe.Contracts;
+using SegServe.Api.Security;
 
 namespace SegServe.Api.Apis;
 
@@ -12,7 +14,7 @@ public static class EvaluationRunsApi
 {
     public static RouteGroupBuilder MapEvaluationRunsApi(this IEndpointRouteBuilder app)
     {
-        RouteGroupBuilder runs = app.MapGroup("/v1/evaluations").WithTags("Evaluation").RejectUnknownQueryParameters();
+        RouteGroupBuilder runs = app.MapGroup("/v1/evaluations").WithTags("Evaluation").RejectUnknownQueryParameters().RequireUser();
 
         runs.MapPost("/", CreateRun)
             .WithName("CreateEvaluationRun")
@@ -56,22 +58,24 @@ public static class EvaluationRunsApi
     // Creates an evaluation run.
     /// <param name="body">The run's settings.</param>
     /// <param name="runs">Evaluation runs.</param>
+    /// <param name="user">The caller (runs belong to the key that made them).</param>
     /// <param name="cancellationToken">Request abort.</param>
-    public static async Task<Created<EvaluationRunResponse>> CreateRun(CreateEvaluationRequest body, EvaluationRuns runs, CancellationToken cancellationToken)
+    public static async Task<Created<EvaluationRunResponse>> CreateRun(CreateEvaluationRequest body, EvaluationRuns runs, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        EvaluationRunResponse run = await runs.CreateAsync(body, cancellationToken);
+        EvaluationRunResponse run = await runs.CreateAsync(body, user, cancellationToken);
         return TypedResults.Created($"/v1/evaluations/{run.Id}", run);
     }
 
     // The run's scores.
     /// <param name="id">The run's id, as returned when it was created.</param>
     /// <param name="runs">Evaluation runs.</param>
+    /// <param name="user">The caller (runs belong to the key that made them).</param>
     /// <param name="cancellationToken">Request abort.</param>
-    public static async Task<Ok<EvaluationRunResponse>> GetRun(string id, EvaluationRuns runs, CancellationToken cancellationToken)
+    public static async Task<Ok<EvaluationRunResponse>> GetRun(string id, EvaluationRuns runs, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        return TypedResults.Ok(await runs.GetAsync(id, cancellationToken));
+        return TypedResults.Ok(await runs.GetAsync(id, user, cancellationToken));
     }
 
     // Adds samples to a run.
@@ -85,11 +89,12 @@ public static class EvaluationRunsApi
     // The run's report picture.
     /// <param name="id">The run's id, as returned when it was created.</param>
     /// <param name="runs">Evaluation runs.</param>
+    /// <param name="user">The caller (runs belong to the key that made them).</param>
     /// <param name="cancellationToken">Request abort.</param>
-    public static async Task<FileContentHttpResult> Report(string id, EvaluationRuns runs, CancellationToken cancellationToken)
+    public static async Task<FileContentHttpResult> Report(string id, EvaluationRuns runs, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        return TypedResults.File(await runs.ReportAsync(id, cancellationToken), ContentNegotiation.Png);
+        return TypedResults.File(await runs.ReportAsync(id, user, cancellationToken), ContentNegotiation.Png);
     }
 }
 

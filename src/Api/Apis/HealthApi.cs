@@ -15,6 +15,10 @@ public static class HealthApi
     public static RouteGroupBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
         RouteGroupBuilder health = app.MapGroup("/health").WithTags("Health");
+        if (app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Security.ApiKeyOptions>>().Value.ProtectHealth)
+        {
+            health.RequireAuthorization(Security.Roles.UserPolicy);
+        }
 
         health.MapGet("/live", Live)
             .WithName("Live")

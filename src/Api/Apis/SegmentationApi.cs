@@ -9,6 +9,7 @@ using SegServe.Inference.Encoding;
 using SegServe.Inference.Models;
 using SegServe.Inference.Pipeline;
 using SegServe.Inference.Rendering;
+using SegServe.Api.Security;
 
 namespace SegServe.Api.Apis;
 
@@ -17,7 +18,7 @@ public static class SegmentationApi
 {
     public static RouteGroupBuilder MapSegmentationApi(this IEndpointRouteBuilder app)
     {
-        RouteGroupBuilder api = app.MapGroup("/v1/models/{name}").WithTags("Segmentation").RejectUnknownQueryParameters().AcceptsUploads(files: 1);
+        RouteGroupBuilder api = app.MapGroup("/v1/models/{name}").WithTags("Segmentation").RejectUnknownQueryParameters().AcceptsUploads(files: 1).RequireUser();
 
         api.MapPost("/segment", Segment)
             .WithName("Segment")

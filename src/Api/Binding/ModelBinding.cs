@@ -18,7 +18,10 @@ public static class ModelResolution
     /// <exception cref="ModelNotFoundException">No model has that name.</exception>
     /// <exception cref="ModelUnavailableException">It is still loading (retry later) or it failed to load.</exception>
     /// <exception cref="Inference.Execution.ModelSuspendedException">Its circuit is open after repeated run failures.</exception>
-    public static SegmentationModel Ready(IModelRegistry registry, string name)
+    /// <param name="registry">The models.</param>
+    /// <param name="name">The model's name.</param>
+    /// <param name="user">The request that will use the model: it holds the model until it ends (a reload waits for it).</param>
+    public static SegmentationModel Ready(IModelRegistry registry, string name, HttpContext? user = null)
     {
         SegmentationModel model = Find(registry, name);
         ModelState state = model.State;
@@ -29,6 +32,7 @@ public static class ModelResolution
 
         // An open circuit refuses at once: nothing of the request is read, decoded or queued.
         model.Runner?.ThrowIfSuspended();
+        user?.Response.RegisterForDispose(model.Lease());
         return model;
     }
 
@@ -53,7 +57,7 @@ public sealed class ReadyModel(SegmentationModel model)
     public static ValueTask<ReadyModel?> BindAsync(HttpContext context)
     {
         (IModelRegistry registry, string name) = ModelResolution.FromRoute(context);
-        return ValueTask.FromResult<ReadyModel?>(new ReadyModel(ModelResolution.Ready(registry, name)));
+        return ValueTask.FromResult<ReadyModel?>(new ReadyModel(ModelResolution.Ready(registry, name, context)));
     }
 }
 

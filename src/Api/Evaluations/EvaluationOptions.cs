@@ -22,6 +22,14 @@ public sealed class EvaluationOptions
     [Range(1, SegServe.Inference.Evaluation.ScoringSettings.MaxClasses)]
     public int MaxClasses { get; set; } = 1_024;
 
+    /// <summary>Most evaluation runs one caller (an API key, or everyone without one) may create.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxRunsPerKey { get; set; } = 1_000;
+
+    /// <summary>Most bytes of stored samples one caller's runs may hold (1 GiB by default).</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxStoredBytesPerKey { get; set; } = 1L << 30;
+
     /// <summary>Most samples one evaluation run may hold.</summary>
     [Range(1, 10_000_000)]
     public int MaxSamplesPerRun { get; set; } = 100_000;

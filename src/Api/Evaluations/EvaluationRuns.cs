@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using SegServe.Api.Binding;
 using SegServe.Api.Mapping;
 using SegServe.Api.Problems;
+using SegServe.Api.Security;
 using SegServe.Api.Uploads;
 using SegServe.Contracts;
 using SegServe.Inference;
@@ -49,20 +51,28 @@ public sealed class EvaluationRuns(
 
     private TimeSpan Timeout => TimeSpan.FromMilliseconds(inference.Value.Queue.DefaultTimeoutMs);
 
-    public async Task<EvaluationRunResponse> CreateAsync(CreateEvaluationRequest body, CancellationToken cancellationToken)
+    /// <exception cref="QuotaExceededException">The caller has as many runs as it may.</exception>
+    public async Task<EvaluationRunResponse> CreateAsync(CreateEvaluationRequest body, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
+        string owner = SecurityExtensions.OwnerOf(user);
+        long runs = await store.CountRunsAsync(owner, cancellationToken).ConfigureAwait(false);
+        if (runs >= evaluation.Value.MaxRunsPerKey)
+        {
+            throw new QuotaExceededException($"'{owner}' has {runs} evaluation runs, as many as it may ({evaluation.Value.MaxRunsPerKey}).");
+        }
+
         string id = Guid.NewGuid().ToString("N");
         EvaluationRun run;
         if (string.Equals(body.Task, "instances", StringComparison.OrdinalIgnoreCase))
         {
-            run = new EvaluationRun(id, "instances", time.GetUtcNow(), 0, 0, body.ClassNames, null, null);
+            run = new EvaluationRun(id, "instances", time.GetUtcNow(), 0, 0, body.ClassNames, null, null, owner);
         }
         else if (string.Equals(body.Task, "semantic", StringComparison.OrdinalIgnoreCase))
         {
             SegmentationModel? model = string.IsNullOrEmpty(body.Model) ? null : ModelResolution.Ready(models, body.Model);
             var settings = ScoringSettings.Create(body.NumClasses, body.IgnoreIndex, body.ClassNames, body.Palette, model, evaluation.Value.MaxClasses);
-            run = new EvaluationRun(id, "semantic", time.GetUtcNow(), settings.NumClasses, settings.IgnoreIndex, settings.ClassNames, settings.Model, settings.Palette);
+            run = new EvaluationRun(id, "semantic", time.GetUtcNow(), settings.NumClasses, settings.IgnoreIndex, settings.ClassNames, settings.Model, settings.Palette, owner);
         }
         else
         {
@@ -74,9 +84,9 @@ public sealed class EvaluationRuns(
     }
 
     /// <exception cref="EvaluationRunNotFoundException">No such run.</exception>
-    public async Task<EvaluationRunResponse> GetAsync(string id, CancellationToken cancellationToken)
+    public async Task<EvaluationRunResponse> GetAsync(string id, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        EvaluationRun run = await FindAsync(id, cancellationToken).ConfigureAwait(false);
+        EvaluationRun run = await FindAsync(id, user, cancellationToken).ConfigureAwait(false);
         (List<StoredSample> samples, SemanticAccumulator? sums) = await store.LoadSamplesAsync(run, cancellationToken).ConfigureAwait(false);
         List<SampleSummary> summaries = [.. samples.Select(ToSummary)];
         if (run.Task == "instances")
@@ -101,37 +111,38 @@ public sealed class EvaluationRuns(
     /// </summary>
     public async Task<SamplesAddedResponse> AddSamplesAsync(string id, string? name, HttpRequest request, CancellationToken cancellationToken)
     {
-        EvaluationRun run = await FindAsync(id, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(request);
+        EvaluationRun run = await FindAsync(id, request.HttpContext.User, cancellationToken).ConfigureAwait(false);
         using UploadedFiles files = await uploads.ReadFilesAsync(request, s_sampleFields, cancellationToken).ConfigureAwait(false);
         int existing = await store.CountSamplesAsync(run.Id, cancellationToken).ConfigureAwait(false);
-        string batch = Guid.NewGuid().ToString("N");
+        var batch = new Batch(Guid.NewGuid().ToString("N"), existing, await store.StoredBytesAsync(run.Owner, cancellationToken).ConfigureAwait(false));
         var added = new List<SampleSummary>();
         try
         {
             if (run.Task == "instances")
             {
-                await StageAsync(run, batch, InstanceSample(files, name), existing, added, cancellationToken).ConfigureAwait(false);
+                await StageAsync(run, batch, InstanceSample(files, name), added, cancellationToken).ConfigureAwait(false);
             }
             else if (files["archive"] is UploadedFile archive)
             {
                 using PairArchive pairs = PairArchive.Open(archive.Content, imagesAllowed: run.Model is not null, evaluation.Value.MaxArchivePairs);
-                SegmentationModel? model = pairs.Pairs.Any(static p => p.IsImage) ? ModelOf(run) : null;
+                SegmentationModel? model = pairs.Pairs.Any(static p => p.IsImage) ? ModelOf(run, request.HttpContext) : null;
                 await foreach (ScoredSample scored in scorer.ScoreArchiveAsync(SettingsOf(run), pairs, model, Timeout, cancellationToken).ConfigureAwait(false))
                 {
-                    await StageAsync(run, batch, ToStored(scored.Name, scored.Sums), existing, added, cancellationToken).ConfigureAwait(false);
+                    await StageAsync(run, batch, ToStored(scored.Name, scored.Sums), added, cancellationToken).ConfigureAwait(false);
                 }
             }
             else
             {
-                StoredSample pair = await PairSampleAsync(run, PairUpload.From(files), name, cancellationToken).ConfigureAwait(false);
-                await StageAsync(run, batch, pair, existing, added, cancellationToken).ConfigureAwait(false);
+                StoredSample pair = await PairSampleAsync(run, PairUpload.From(files), name, request.HttpContext, cancellationToken).ConfigureAwait(false);
+                await StageAsync(run, batch, pair, added, cancellationToken).ConfigureAwait(false);
             }
 
-            await store.PublishAsync(batch, cancellationToken).ConfigureAwait(false);
+            await store.PublishAsync(batch.Id, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            await store.DiscardAsync(batch, CancellationToken.None).ConfigureAwait(false);
+            await store.DiscardAsync(batch.Id, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
@@ -141,9 +152,9 @@ public sealed class EvaluationRuns(
 
     /// <summary>The run's confusion-matrix heat map and per-class IoU bars, as a PNG.</summary>
     /// <exception cref="ReportUnavailableException">The run scores instances, or has no samples yet.</exception>
-    public async Task<byte[]> ReportAsync(string id, CancellationToken cancellationToken)
+    public async Task<byte[]> ReportAsync(string id, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        EvaluationRun run = await FindAsync(id, cancellationToken).ConfigureAwait(false);
+        EvaluationRun run = await FindAsync(id, user, cancellationToken).ConfigureAwait(false);
         if (run.Task != "semantic")
         {
             throw new ReportUnavailableException($"Evaluation run '{id}' scores instances: its report is the JSON of GET /v1/evaluations/{id} (the picture is drawn for semantic runs).");
@@ -159,29 +170,51 @@ public sealed class EvaluationRuns(
         return EvaluationReportRenderer.RenderPng(SemanticScores.From(sums), sums, run.ClassNames, title);
     }
 
-    private async Task<EvaluationRun> FindAsync(string id, CancellationToken cancellationToken) =>
-        await store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new EvaluationRunNotFoundException(id);
-
-    private async Task<StoredSample> PairSampleAsync(EvaluationRun run, PairUpload pair, string? name, CancellationToken cancellationToken)
+    /// <summary>The run, if the caller may see it: its owner's, or any for an admin (others' runs are as good as absent).</summary>
+    private async Task<EvaluationRun> FindAsync(string id, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        SegmentationModel? model = pair.Prediction is null ? ModelOf(run) : null;
+        EvaluationRun? run = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        return run is not null && (run.Owner == SecurityExtensions.OwnerOf(user) || user.IsInRole(Roles.Admin))
+            ? run
+            : throw new EvaluationRunNotFoundException(id);
+    }
+
+    private async Task<StoredSample> PairSampleAsync(EvaluationRun run, PairUpload pair, string? name, HttpContext user, CancellationToken cancellationToken)
+    {
+        SegmentationModel? model = pair.Prediction is null ? ModelOf(run, user) : null;
         var sums = new SemanticAccumulator(run.NumClasses);
         await scorer.ScoreAsync(SettingsOf(run), pair.GroundTruth.Content, pair.Prediction?.Content, pair.Image?.Content, model, Timeout, sums, "", cancellationToken).ConfigureAwait(false);
         string sampleName = !string.IsNullOrWhiteSpace(name) ? name : Path.GetFileNameWithoutExtension(pair.GroundTruth.FileName) ?? "";
         return ToStored(sampleName.Length == 0 ? $"sample-{Guid.NewGuid():N}" : sampleName, sums);
     }
 
-    /// <exception cref="QuotaExceededException">The run is full.</exception>
-    private async Task StageAsync(EvaluationRun run, string batch, StoredSample sample, int existing, List<SampleSummary> added, CancellationToken cancellationToken)
+    /// <exception cref="QuotaExceededException">The run is full, or its owner's stored bytes would pass their quota.</exception>
+    private async Task StageAsync(EvaluationRun run, Batch batch, StoredSample sample, List<SampleSummary> added, CancellationToken cancellationToken)
     {
         int limit = evaluation.Value.MaxSamplesPerRun;
-        if (existing + added.Count >= limit)
+        if (batch.ExistingSamples + added.Count >= limit)
         {
-            throw new QuotaExceededException($"Evaluation run '{run.Id}' would hold more than {limit} samples (it has {existing}; this request adds {added.Count + 1} or more); start another run.");
+            throw new QuotaExceededException($"Evaluation run '{run.Id}' would hold more than {limit} samples (it has {batch.ExistingSamples}; this request adds {added.Count + 1} or more); start another run.");
         }
 
-        await store.StageAsync(run.Id, batch, sample, cancellationToken).ConfigureAwait(false);
+        batch.StoredBytes += sample.Payload.Length + sample.Name.Length;
+        if (batch.StoredBytes > evaluation.Value.MaxStoredBytesPerKey)
+        {
+            throw new QuotaExceededException($"'{run.Owner}' would store more than {evaluation.Value.MaxStoredBytesPerKey} bytes of evaluation samples (its quota); runs can still be read, but new samples need room.");
+        }
+
+        await store.StageAsync(run.Id, batch.Id, sample, cancellationToken).ConfigureAwait(false);
         added.Add(ToSummary(sample));
+    }
+
+    /// <summary>One request's staged samples: their batch id, and the counts its limits are checked against.</summary>
+    private sealed class Batch(string id, int existingSamples, long storedBytes)
+    {
+        public string Id { get; } = id;
+
+        public int ExistingSamples { get; } = existingSamples;
+
+        public long StoredBytes { get; set; } = storedBytes;
     }
 
     private StoredSample InstanceSample(UploadedFiles files, string? name)
@@ -195,7 +228,7 @@ public sealed class EvaluationRuns(
     }
 
     /// <summary>The run's model, when it has one, if it is ready now.</summary>
-    private SegmentationModel? ModelOf(EvaluationRun run) => run.Model is null ? null : ModelResolution.Ready(models, run.Model);
+    private SegmentationModel? ModelOf(EvaluationRun run, HttpContext user) => run.Model is null ? null : ModelResolution.Ready(models, run.Model, user);
 
     private static ScoringSettings SettingsOf(EvaluationRun run) => new(run.NumClasses, run.IgnoreIndex, run.ClassNames, run.Palette, run.Model);
 

@@ -7,7 +7,7 @@ using SegServe.Inference.Evaluation;
 
 namespace SegServe.Api.Evaluations;
 
-/// <summary>An evaluation run's settings.</summary>
+/// <summary>An evaluation run's settings, and who owns it (the API key that created it, or <c>anonymous</c>).</summary>
 public sealed record EvaluationRun(
     string Id,
     string Task,
@@ -16,7 +16,8 @@ public sealed record EvaluationRun(
     int IgnoreIndex,
     IReadOnlyList<string>? ClassNames,
     string? Model,
-    string? Palette);
+    string? Palette,
+    string Owner = "anonymous");
 
 /// <summary>
 /// A stored sample: its summary and its payload — a semantic sample's summed counts (<see cref="SemanticAccumulator.ToSparse"/>),
@@ -63,9 +64,10 @@ public sealed class EvaluationStore
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO runs (id, task, created, num_classes, ignore_index, class_names, model, palette)
-            VALUES ($id, $task, $created, $classes, $ignore, $names, $model, $palette)
+            INSERT INTO runs (id, task, created, num_classes, ignore_index, class_names, model, palette, owner)
+            VALUES ($id, $task, $created, $classes, $ignore, $names, $model, $palette, $owner)
             """;
+        command.Parameters.AddWithValue("$owner", run.Owner);
         command.Parameters.AddWithValue("$id", run.Id);
         command.Parameters.AddWithValue("$task", run.Task);
         command.Parameters.AddWithValue("$created", run.Created.ToString("O", CultureInfo.InvariantCulture));
@@ -82,7 +84,7 @@ public sealed class EvaluationStore
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT task, created, num_classes, ignore_index, class_names, model, palette FROM runs WHERE id = $id";
+        command.CommandText = "SELECT task, created, num_classes, ignore_index, class_names, model, palette, owner FROM runs WHERE id = $id";
         command.Parameters.AddWithValue("$id", id);
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -98,7 +100,25 @@ public sealed class EvaluationStore
             reader.GetInt32(3),
             reader.IsDBNull(4) ? null : JsonSerializer.Deserialize<List<string>>(reader.GetString(4)),
             reader.IsDBNull(5) ? null : reader.GetString(5),
-            reader.IsDBNull(6) ? null : reader.GetString(6));
+            reader.IsDBNull(6) ? null : reader.GetString(6),
+            reader.IsDBNull(7) ? "anonymous" : reader.GetString(7));
+    }
+
+    /// <summary>How many runs <paramref name="owner"/> has.</summary>
+    public Task<long> CountRunsAsync(string owner, CancellationToken cancellationToken) =>
+        ScalarAsync("SELECT COUNT(*) FROM runs WHERE owner = $owner", owner, cancellationToken);
+
+    /// <summary>The bytes of stored samples (published or staged) in the runs of <paramref name="owner"/>.</summary>
+    public Task<long> StoredBytesAsync(string owner, CancellationToken cancellationToken) =>
+        ScalarAsync("SELECT COALESCE(SUM(length(s.sums) + length(s.name)), 0) FROM samples s JOIN runs r ON r.id = s.run_id WHERE r.owner = $owner", owner, cancellationToken);
+
+    private async Task<long> ScalarAsync(string sql, string owner, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$owner", owner);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
 
     /// <summary>Stages one sample of <paramref name="batch"/>: stored, but not part of the run until the batch is published.</summary>
@@ -198,6 +218,30 @@ public sealed class EvaluationStore
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    private static async Task AddMissingColumnsAsync(SqliteConnection connection, string table, (string Column, string Definition)[] wanted)
+    {
+        var columns = new HashSet<string>(StringComparer.Ordinal);
+        await using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT name FROM pragma_table_info('{table}')";
+            await using SqliteDataReader reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+            while (await reader.ReadAsync().ConfigureAwait(false))
+            {
+                columns.Add(reader.GetString(0));
+            }
+        }
+
+        foreach ((string column, string definition) in wanted)
+        {
+            if (!columns.Contains(column))
+            {
+                await using SqliteCommand alter = connection.CreateCommand();
+                alter.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {definition}";
+                await alter.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
         await _schema.Value.ConfigureAwait(false);
@@ -238,25 +282,12 @@ public sealed class EvaluationStore
         }
 
         // Columns added since the first version (a database written by it opens as it was).
-        var columns = new HashSet<string>(StringComparer.Ordinal);
-        await using (SqliteCommand command = connection.CreateCommand())
+        await AddMissingColumnsAsync(connection, "samples", [("ap", "REAL"), ("encoding", "INTEGER NOT NULL DEFAULT 0"), ("batch", "TEXT"), ("staged", "TEXT")]).ConfigureAwait(false);
+        await AddMissingColumnsAsync(connection, "runs", [("owner", "TEXT NOT NULL DEFAULT 'anonymous'")]).ConfigureAwait(false);
+        await using (SqliteCommand index = connection.CreateCommand())
         {
-            command.CommandText = "SELECT name FROM pragma_table_info('samples')";
-            await using SqliteDataReader reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
-            while (await reader.ReadAsync().ConfigureAwait(false))
-            {
-                columns.Add(reader.GetString(0));
-            }
-        }
-
-        foreach ((string column, string definition) in new[] { ("ap", "REAL"), ("encoding", "INTEGER NOT NULL DEFAULT 0"), ("batch", "TEXT"), ("staged", "TEXT") })
-        {
-            if (!columns.Contains(column))
-            {
-                await using SqliteCommand alter = connection.CreateCommand();
-                alter.CommandText = $"ALTER TABLE samples ADD COLUMN {column} {definition}";
-                await alter.ExecuteNonQueryAsync().ConfigureAwait(false);
-            }
+            index.CommandText = "CREATE INDEX IF NOT EXISTS runs_by_owner ON runs (owner)";
+            await index.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
 
         await using (SqliteCommand cleanup = connection.CreateCommand())

@@ -5,6 +5,7 @@ using SegServe.Api.Apis;
 using SegServe.Api.Evaluations;
 using SegServe.Api.Health;
 using SegServe.Api.Problems;
+using SegServe.Api.Security;
 using SegServe.Api.Uploads;
 using SegServe.Inference;
 using SegServe.Inference.Evaluation;
@@ -74,6 +75,7 @@ public static class HostingExtensions
             .AddCheck("process", static () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("The process serves."), tags: [HealthApi.LiveTag])
             .AddCheck<ModelsHealthCheck>("models", tags: [HealthApi.ReadyTag]);
 
+        services.AddSegServeSecurity();
         services.AddSegServeOpenApi();
         return builder;
     }
@@ -84,6 +86,7 @@ public static class HostingExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseBodySizeLimits(app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.MaxJsonBodyBytes);
+        app.UseSegServeSecurity();
         app.UseSegServeOpenApi();
         app.MapGet("/", static () => Results.Redirect("/swagger")).ExcludeFromDescription();
         return app;

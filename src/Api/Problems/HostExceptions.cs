@@ -64,5 +64,9 @@ public sealed class EvaluationRunNotFoundException(string id) : Exception($"Ther
 /// <summary>A limit on what a client may keep (samples per run, runs or stored bytes per key) is reached.</summary>
 public sealed class QuotaExceededException(string message) : Exception(message);
 
+/// <summary>A model's new files could not be loaded; the version loaded before keeps serving.</summary>
+public sealed class ModelReloadFailedException(string name, string reason)
+    : Exception($"Model '{name}' was not reloaded: {reason} The version loaded before keeps serving.");
+
 /// <summary>A run's report picture cannot be drawn in the run's present state.</summary>
 public sealed class ReportUnavailableException(string message) : Exception(message);

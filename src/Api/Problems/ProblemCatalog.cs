@@ -60,6 +60,7 @@ public static class ProblemCatalog
     public static readonly ProblemKind ImageTooComplex = new(422, ProblemTypes.ImageTooComplex, "Image too complex");
     public static readonly ProblemKind ModelSuspended = new(503, ProblemTypes.ModelSuspended, "Model suspended");
     public static readonly ProblemKind ModelTimeout = new(503, ProblemTypes.ModelTimeout, "Model timeout");
+    public static readonly ProblemKind ReloadFailed = new(422, ProblemTypes.ReloadFailed, "Reload failed");
     public static readonly ProblemKind ModelLoading = new(503, ProblemTypes.ModelLoading, "Model loading");
     public static readonly ProblemKind ModelUnavailable = new(503, ProblemTypes.ModelUnavailable, "Model unavailable");
     public static readonly ProblemKind DeadlineExceeded = new(503, ProblemTypes.DeadlineExceeded, "Deadline exceeded");
@@ -71,7 +72,7 @@ public static class ProblemCatalog
         NotFound, ModelNotFound, RunNotFound, MethodNotAllowed, NotAcceptable, ReportUnavailable, RequestTooLarge, ImageTooLarge,
         ArchiveTooLarge, UnsupportedMediaType, UnsupportedImageFormat, CannotScore, QueueFull, ModelFault, InternalError,
         ModelLoading, ModelUnavailable, DeadlineExceeded, Unauthorized, Forbidden, RateLimited, QuotaExceeded, Overloaded,
-        ImageTooComplex, ModelSuspended, ModelTimeout,
+        ImageTooComplex, ModelSuspended, ModelTimeout, ReloadFailed,
     ];
 
     /// <summary>The problem an exception stands for; <see cref="InternalError"/> (without the exception's text) for anything unexpected.</summary>
@@ -119,6 +120,7 @@ public static class ProblemCatalog
             EvaluationRunNotFoundException e => new Problem(RunNotFound, e.Message),
             ReportUnavailableException e => new Problem(ReportUnavailable, e.Message),
             QuotaExceededException e => new Problem(QuotaExceeded, e.Message),
+            ModelReloadFailedException e => new Problem(ReloadFailed, e.Message),
             QueueFullException e => new Problem(QueueFull, e.Message, e.RetryAfter),
             DeadlineExceededException e => new Problem(DeadlineExceeded, e.Message),
             ModelSuspendedException e => new Problem(ModelSuspended, e.Message, e.RetryAfter),

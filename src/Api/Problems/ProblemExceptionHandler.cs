@@ -1,6 +1,4 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
 
 namespace SegServe.Api.Problems;
 
@@ -9,7 +7,7 @@ namespace SegServe.Api.Problems;
 /// describes, with <c>Retry-After</c> where waiting helps. Faults (500s) are logged in full; unexpected ones are answered
 /// without their text: the response carries the trace id, never a type name, path or stack trace.
 /// </summary>
-internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -24,41 +22,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             return false;
         }
 
-        httpContext.Response.StatusCode = problem.Kind.Status;
-        if (problem.RetryAfter is TimeSpan retryAfter)
-        {
-            httpContext.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        }
-
-        var details = new ProblemDetails
-        {
-            Status = problem.Kind.Status,
-            Type = problem.Kind.Type,
-            Title = problem.Kind.Title,
-            Detail = ProblemCatalog.Shorten(problem.Detail, 8 * ProblemCatalog.MaxEcho),
-        };
-        if (problem.Extensions is not null)
-        {
-            foreach ((string key, object? value) in problem.Extensions)
-            {
-                details.Extensions[key] = value;
-            }
-        }
-
-        details.Extensions["traceId"] = System.Diagnostics.Activity.Current?.Id ?? httpContext.TraceIdentifier;
-        bool written = await problemDetails.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = httpContext,
-            ProblemDetails = details,
-            Exception = exception,
-        }).ConfigureAwait(false);
-        if (!written)
-        {
-            // The problem writer declines when the Accept header rules JSON out (a 406 for "Accept: image/jpeg" is
-            // exactly that case); the problem is still the answer, as application/problem+json.
-            await TypedResults.Problem(details).ExecuteAsync(httpContext).ConfigureAwait(false);
-        }
-
+        await ProblemWriter.WriteAsync(httpContext, problem, exception).ConfigureAwait(false);
         return true;
     }
 

@@ -16,6 +16,7 @@ public static class ProblemTypes
     public const string ImageTooComplex = Base + "image-too-complex";
     public const string ModelSuspended = Base + "model-suspended";
     public const string ModelTimeout = Base + "model-timeout";
+    public const string ReloadFailed = Base + "reload-failed";
     public const string InvalidParameter = Base + "invalid-parameter";
     public const string InvalidBody = Base + "invalid-body";
     public const string MissingImage = Base + "missing-image";

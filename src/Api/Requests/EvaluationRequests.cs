@@ -38,7 +38,7 @@ public sealed record EvaluateSemanticRequest(
     public TimeSpan Timeout => TimeSpan.FromMilliseconds(Options.Value.Queue.DefaultTimeoutMs);
 
     /// <summary>The ready model named by <c>model</c>; null without one.</summary>
-    public SegmentationModel? ReadyModel() => string.IsNullOrEmpty(Model) ? null : ModelResolution.Ready(Models, Model);
+    public SegmentationModel? ReadyModel() => string.IsNullOrEmpty(Model) ? null : ModelResolution.Ready(Models, Model, Context);
 
     public ScoringSettings Settings(SegmentationModel? model) => ScoringSettings.Create(
         QueryValues.WholeNumber(NumClasses),

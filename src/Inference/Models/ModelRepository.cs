@@ -21,7 +21,9 @@ public sealed partial class ModelRepository : IModelRegistry, IDisposable
     private readonly InferenceMetrics? _metrics;
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _discovery = new();
-    private SortedDictionary<string, SegmentationModel>? _models;
+    // Replaced whole (copy on write) when a model is reloaded: readers never see a dictionary being changed.
+    private volatile SortedDictionary<string, SegmentationModel>? _models;
+    private readonly SemaphoreSlim _reloading = new(1, 1);
 
     public ModelRepository(
         IOptions<InferenceOptions> options,
@@ -125,6 +127,71 @@ public sealed partial class ModelRepository : IModelRegistry, IDisposable
     /// <summary>Discovers, opens and warms up every model before returning (tools and benchmarks).</summary>
     public void Load() => LoadAsync().GetAwaiter().GetResult();
 
+    /// <summary>
+    /// Loads a model's folder again — new manifest, new ONNX file — warms it up, and only if it is ready puts it in
+    /// the old one's place: requests resolved from then on use the new version, those already queued on the old one
+    /// are answered by it, and it is disposed once it has drained. A folder that fails to load leaves the old version
+    /// serving, and the result says why. A folder that appeared since the start is loaded as a new model.
+    /// </summary>
+    /// <returns>The model now serving under that name and, when the reload failed, why; null when there is no such folder.</returns>
+    public async Task<ModelReload?> ReloadAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Discover();
+        string directory = Path.Combine(_root, name);
+        if (name.AsSpan().IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or ".." || !Directory.Exists(directory))
+        {
+            return null;
+        }
+
+        await _reloading.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            SegmentationModel fresh = SegmentationModel.Discover(directory);
+            fresh.Open(_options);
+            if (_options.WarmUp)
+            {
+                await ModelWarmUp.RunAsync(fresh, null, cancellationToken).ConfigureAwait(false);
+            }
+
+            fresh.MarkReady(_time, _metrics);
+            _models!.TryGetValue(name, out SegmentationModel? old);
+            if (fresh.Status != ModelStatus.Ready && old is not null)
+            {
+                LogReloadFailed(name, fresh.FailureDetail);
+                string reason = fresh.FailureReason ?? "it did not become ready.";
+                fresh.Dispose();
+                return new ModelReload(old, reason);
+            }
+
+            // A folder new since the start is added as it loaded, failed or not (as at start).
+            _models = new SortedDictionary<string, SegmentationModel>(_models, StringComparer.Ordinal) { [name] = fresh };
+            LogReloaded(name, fresh.Provider?.Name);
+            if (old is not null)
+            {
+                _ = DrainAsync(old);
+            }
+
+            return new ModelReload(fresh, fresh.FailureReason);
+        }
+        finally
+        {
+            _reloading.Release();
+        }
+    }
+
+    /// <summary>Lets a replaced model answer what it has queued, then releases its session.</summary>
+    private async Task DrainAsync(SegmentationModel old)
+    {
+        DateTimeOffset giveUp = _time.GetUtcNow() + TimeSpan.FromMilliseconds(_options.Queue.DefaultTimeoutMs);
+        while ((old.Leases > 0 || (old.Batcher is { } batcher && (batcher.Depth > 0 || batcher.Statistics().InFlightBatches > 0))) && _time.GetUtcNow() < giveUp)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time).ConfigureAwait(false);
+        }
+
+        old.Dispose();
+    }
+
     public bool TryGet(string name, [MaybeNullWhen(false)] out SegmentationModel model)
     {
         if (_models is { } models)
@@ -142,7 +209,15 @@ public sealed partial class ModelRepository : IModelRegistry, IDisposable
         {
             model.Dispose();
         }
+
+        _reloading.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} reloaded; it runs on {Provider}.")]
+    private partial void LogReloaded(string model, string? provider);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model} could not be reloaded; the version loaded before keeps serving: {Reason}")]
+    private partial void LogReloadFailed(string model, string? reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Models folder {Root} does not exist: no models are served.")]
     private partial void LogNoModelsFolder(string root);

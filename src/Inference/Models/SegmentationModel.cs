@@ -15,6 +15,7 @@ public sealed class SegmentationModel : IDisposable
     // One immutable snapshot, swapped whole: readers on request threads see a consistent status and progress while the
     // loader moves the model along.
     private volatile ModelState _state = ModelState.Queued;
+    private int _leases;
 
     private SegmentationModel(string name, string directory)
     {
@@ -175,6 +176,20 @@ public sealed class SegmentationModel : IDisposable
         Session = null;
     }
 
+    /// <summary>Requests holding the model now (see <see cref="Lease"/>).</summary>
+    public int Leases => Volatile.Read(ref _leases);
+
+    /// <summary>
+    /// Marks the model as in use by one request, from the moment the request resolves it until the lease is disposed:
+    /// a model replaced by a reload is released only when no request holds it, so a request that found the old version
+    /// is served by it even if it reaches the queue after the swap.
+    /// </summary>
+    public IDisposable Lease()
+    {
+        Interlocked.Increment(ref _leases);
+        return new ModelLease(this);
+    }
+
     /// <summary>Shape of the input tensor for <paramref name="batchSize"/> images of <paramref name="geometry"/>.</summary>
     public long[] InputShape(InputGeometry geometry, int batchSize)
     {
@@ -214,6 +229,19 @@ public sealed class SegmentationModel : IDisposable
         }
 
         Batching = SettingsFrom(spec);
+    }
+
+    private sealed class ModelLease(SegmentationModel model) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Interlocked.Decrement(ref model._leases);
+            }
+        }
     }
 
     private BatchingSettings SettingsFrom(BatchingSpec spec) => new(

@@ -42,6 +42,7 @@ public sealed class ProblemCatalogTests
         { new EvaluationRunNotFoundException("abc"), 404, "evaluation-run-not-found", "Evaluation run not found", null },
         { new ReportUnavailableException("no samples"), 409, "report-unavailable", "Report unavailable", null },
         { new QuotaExceededException("100000 samples"), 429, "quota-exceeded", "Quota exceeded", null },
+        { new ModelReloadFailedException("selfie", "model.onnx is missing."), 422, "reload-failed", "Reload failed", null },
         { new QueueFullException("selfie", 256, TimeSpan.FromSeconds(2.2)), 429, "queue-full", "Queue full", 2.2 },
         { new DeadlineExceededException("selfie", TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(200)), 503, "deadline-exceeded", "Deadline exceeded", null },
         { new ModelOutputException("class 9 outside 0–2"), 500, "model-fault", "Model fault", null },
