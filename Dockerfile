@@ -17,9 +17,11 @@ FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime
 WORKDIR /app
 COPY --from=build /app ./
 COPY models/ /app/models/
+# Production settings: API keys required (configure Authentication__ApiKeys__0__Name/Sha256/Roles__0).
 ENV ASPNETCORE_URLS=http://+:8080 \
     Inference__ModelsDirectory=/app/models \
-    Evaluation__DatabasePath=/data/evaluations.db
+    Evaluation__DatabasePath=/data/evaluations.db \
+    Authentication__AllowAnonymous=false
 RUN mkdir -p /data && chown $APP_UID /data
 VOLUME /data
 EXPOSE 8080
@@ -41,7 +43,8 @@ COPY models/ /app/models/
 ENV ASPNETCORE_URLS=http://+:8080 \
     Inference__ModelsDirectory=/app/models \
     Inference__ExecutionProvider=Auto \
-    Evaluation__DatabasePath=/data/evaluations.db
+    Evaluation__DatabasePath=/data/evaluations.db \
+    Authentication__AllowAnonymous=false
 VOLUME /data
 EXPOSE 8080
 ENTRYPOINT ["dotnet", "SegServe.Api.dll"]
