@@ -29,6 +29,9 @@ public sealed class InferenceOptions
     /// <summary>Run every model once with a blank image before it reports ready.</summary>
     public bool WarmUp { get; set; } = true;
 
+    /// <summary>Reload a model when its <c>model.json</c> or <c>model.onnx</c> changes on disk (as <c>POST /v1/models/{name}/reload</c> does).</summary>
+    public bool WatchModels { get; set; }
+
     /// <summary>Limits on uploaded images.</summary>
     [Required]
     public ImageLimits Images { get; set; } = new();

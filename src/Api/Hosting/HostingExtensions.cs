@@ -47,6 +47,7 @@ public static class HostingExtensions
             sp.GetRequiredService<InferenceMetrics>()));
         services.AddSingleton<IModelRegistry>(static sp => sp.GetRequiredService<ModelRepository>());
         services.AddHostedService<ModelLoader>();
+        services.AddHostedService<ModelWatcher>();
         services.AddSingleton(static sp => new ImageDecoder(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.Images));
         services.AddSingleton<SegmentationPipeline>();
         services.AddSingleton<SemanticPairScorer>();

@@ -8,7 +8,7 @@ using SegServe.Tests.Shared;
 namespace SegServe.Api.FunctionalTests.Host;
 
 /// <summary>The selfie model in a folder of its own that a test may change, and an admin key.</summary>
-public sealed class ReloadableModelsFactory : DefaultModelsFactory
+public class ReloadableModelsFactory : DefaultModelsFactory
 {
     public const string AdminKey = "reload-admin-key";
 
@@ -24,6 +24,8 @@ public sealed class ReloadableModelsFactory : DefaultModelsFactory
     }
 
     public string ModelFile => Path.Combine(_models.FullName, "selfie", "model.onnx");
+
+    public string ManifestFile => Path.Combine(_models.FullName, "selfie", "model.json");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -100,5 +102,40 @@ public sealed class ModelReloadTests(ReloadableModelsFactory factory) : IClassFi
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/models/{model}/reload");
         request.Headers.Add("X-Api-Key", ReloadableModelsFactory.AdminKey);
         return await _client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+}
+
+/// <summary>The same folder, watched: a change on disk reloads the model.</summary>
+public sealed class WatchedModelsFactory : ReloadableModelsFactory
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Inference:WatchModels", "true");
+    }
+}
+
+public sealed class ModelWatchTests(WatchedModelsFactory factory) : IClassFixture<WatchedModelsFactory>
+{
+    [Fact]
+    public async Task AChangedManifest_IsServedWithoutARestart()
+    {
+        using HttpClient client = factory.CreateClient();
+        string manifest = await File.ReadAllTextAsync(factory.ManifestFile, TestContext.Current.CancellationToken);
+        const string Marker = "Reloaded from disk by the watcher.";
+        var json = System.Text.Json.Nodes.JsonNode.Parse(manifest)!;
+        json["description"] = Marker;
+        await File.WriteAllTextAsync(factory.ManifestFile, json.ToJsonString(), TestContext.Current.CancellationToken);
+
+        string? description = null;
+        for (int i = 0; i < 120 && description != Marker; i++)
+        {
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+            description = (await client.GetJsonAsync<SegServe.Contracts.ModelDescription>("/v1/models/selfie"))!.Description;
+        }
+
+        Assert.Equal(Marker, description);
+        using HttpResponseMessage segment = await client.PostImageAsync("/v1/models/selfie/segment", Repository.PathOf("docs/examples/camera.png"));
+        Assert.Equal(HttpStatusCode.OK, segment.StatusCode);
     }
 }
