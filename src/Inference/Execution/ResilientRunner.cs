@@ -41,10 +41,15 @@ public sealed record CircuitStatus(string State, TimeSpan? RetryAfter, string? L
 /// one <see cref="RunOptions"/> per run) and a circuit breaker that, after repeated failures, refuses the model's
 /// requests at once for a while instead of letting each of them wait for a run that fails. A batch that fails to
 /// allocate memory is split and its halves run again, down to single images, so only an image that cannot run alone
-/// fails; repeated allocation failures of single images re-create the session.
+/// fails; repeated allocation failures of single images re-create the session. A batch whose run fails for one of its
+/// inputs (a model that cannot take some image) is split the same way, so that the input that fails alone fails and the
+/// others in its batch are answered; only runs of a single input count towards the circuit, so one bad image batched
+/// with many good ones does not suspend the model.
 /// </summary>
 public sealed class ResilientRunner : IBatchRunner
 {
+    private static readonly ResiliencePropertyKey<int> s_itemsInRun = new("segserve.items-in-run");
+
     private readonly string _model;
     private readonly IRunSession _session;
     private readonly ResilienceSettings _settings;
@@ -73,11 +78,7 @@ public sealed class ResilientRunner : IBatchRunner
                 BreakDuration = settings.BreakDuration,
                 StateProvider = _circuit,
 
-                // Runs that fail count; an allocation failure of a batch does not (the batch is split and retried).
-                ShouldHandle = new PredicateBuilder<ModelOutput[]>()
-                    .Handle<TimeoutRejectedException>()
-                    .Handle<OnnxRuntimeException>(static ex => !IsAllocationFailure(ex))
-                    .Handle<ModelOutputException>(),
+                ShouldHandle = static args => ValueTask.FromResult(CountsAsFailure(args.Outcome.Exception, args.Context)),
                 OnOpened = args =>
                 {
                     _openUntil = _time.GetUtcNow() + args.BreakDuration;
@@ -151,9 +152,9 @@ public sealed class ResilientRunner : IBatchRunner
             results.CopyTo(outputs, start);
             Interlocked.Exchange(ref _allocationFailuresInARow, 0);
         }
-        catch (Exception ex) when (IsAllocationFailure(ex) && count > 1)
+        catch (Exception ex) when (count > 1 && (IsAllocationFailure(ex) || IsInputFailure(ex)))
         {
-            // Too big together: try each half on its own.
+            // Too big together, or one of them cannot run: try each half on its own.
             int half = count / 2;
             RunOrSplit(inputs, itemShape, start, half, outputs, failures);
             RunOrSplit(inputs, itemShape, start + half, count - half, outputs, failures);
@@ -183,11 +184,14 @@ public sealed class ResilientRunner : IBatchRunner
     /// <summary>One run through the pipeline, its exceptions in the engine's terms.</summary>
     private ModelOutput[] RunOnce(IReadOnlyList<ReadOnlyMemory<float>> inputs, long[] itemShape)
     {
+        ResilienceContext context = ResilienceContextPool.Shared.Get();
+        context.Properties.Set(s_itemsInRun, inputs.Count);
         try
         {
             return _pipeline.Execute(
-                static (state, token) =>
+                static (context, state) =>
                 {
+                    CancellationToken token = context.CancellationToken;
                     using var runOptions = new RunOptions();
                     using CancellationTokenRegistration stop = token.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
                     try
@@ -200,6 +204,7 @@ public sealed class ResilientRunner : IBatchRunner
                         throw new OperationCanceledException(token);
                     }
                 },
+                context,
                 (Session: _session, Inputs: inputs, Shape: itemShape));
         }
         catch (TimeoutRejectedException ex)
@@ -210,7 +215,26 @@ public sealed class ResilientRunner : IBatchRunner
         {
             throw new ModelSuspendedException(_model, RetryAfter(), Volatile.Read(ref _lastFailure));
         }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
+
+    /// <summary>
+    /// Which failed runs count towards the circuit: timeouts and malformed outputs always (they are the model's), a run
+    /// that ONNX Runtime refused only when it held one input (a batch's failure is split to find that input first),
+    /// allocation failures never (the batch is split and retried).
+    /// </summary>
+    private static bool CountsAsFailure(Exception? exception, ResilienceContext context) => exception switch
+    {
+        TimeoutRejectedException or ModelOutputException => true,
+        OnnxRuntimeException ort => !IsAllocationFailure(ort) && context.Properties.GetValue(s_itemsInRun, 1) == 1,
+        _ => false,
+    };
+
+    /// <summary>A run ONNX Runtime refused (a kernel's error on these inputs), not a timeout or a lack of memory.</summary>
+    internal static bool IsInputFailure(Exception exception) => exception is OnnxRuntimeException && !IsAllocationFailure(exception);
 
     private TimeSpan RetryAfter()
     {

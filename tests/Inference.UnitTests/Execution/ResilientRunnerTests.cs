@@ -107,6 +107,47 @@ public sealed class ResilientRunnerTests
         Assert.Contains("100 ms", timeout.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ABatchWhoseRunFailsForOneInput_IsSplit_AndOnlyThatInputFails_WithoutOpeningTheCircuit()
+    {
+        // A kernel refuses any batch holding 3 (as a Gather out of bounds would), and 3 alone.
+        var session = new FakeSession(static inputs => inputs.Any(static i => i.Span[0] == 3f) ? RunFailure() : null);
+        var runner = new ResilientRunner("m", session, Settings(minimumThroughput: 2), _time);
+
+        PartialBatchException partial = Assert.Throws<PartialBatchException>(() => runner.RunBatch(Inputs(1, 2, 3, 4), s_shape));
+
+        Assert.Equal([2f, 4f, null, 8f], partial.Outputs.Select(static o => o is null ? (float?)null : o.Data<float>()[0]));
+        Assert.IsType<OnnxRuntimeException>(partial.Failures[2]);
+        Assert.Equal([4, 2, 2, 1, 1], session.BatchSizes);
+
+        // Of the five runs two failed, but only the run of the single input counts as a failure (1 of 5).
+        Assert.Equal("closed", runner.Status.State);
+        Assert.Contains("out of data bounds", runner.Status.LastFailure, StringComparison.Ordinal);
+
+        // A model failing on every input is still suspended: three more failed single runs make 4 of 8 (ratio 0.5).
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Throws<OnnxRuntimeException>(() => runner.RunBatch(Inputs(3), s_shape));
+            Assert.Equal("closed", runner.Status.State);
+        }
+
+        Assert.Throws<OnnxRuntimeException>(() => runner.RunBatch(Inputs(3), s_shape));
+        Assert.Equal("open", runner.Status.State);
+    }
+
+    // What ONNX Runtime throws when a kernel refuses its inputs; its constructor is internal, so it is made as ONNX
+    // Runtime makes it.
+    private static OnnxRuntimeException RunFailure()
+    {
+        Type errorCode = typeof(OnnxRuntimeException).Assembly.GetType("Microsoft.ML.OnnxRuntime.ErrorCode", throwOnError: true)!;
+        return (OnnxRuntimeException)Activator.CreateInstance(
+            typeof(OnnxRuntimeException),
+            System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic,
+            binder: null,
+            args: [Enum.Parse(errorCode, "RuntimeException"), "Non-zero status code returned while running Gather node. indices element out of data bounds, idx=1 must be within the inclusive range [-1,0]"],
+            culture: null)!;
+    }
+
     // ONNX Runtime's own exception cannot be made outside it; .NET's allocation failure is recognised alike.
     private static InsufficientMemoryException Allocation() => new("Failed to allocate memory for requested buffer of size 4294967296");
 
