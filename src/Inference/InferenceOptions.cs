@@ -14,6 +14,12 @@ public sealed class InferenceOptions
     /// <summary><c>Auto</c> uses CUDA where it loads and falls back to CPU; <c>Cuda</c> fails a model that cannot use CUDA; <c>Cpu</c> never tries CUDA.</summary>
     public ExecutionProviderPreference ExecutionProvider { get; set; } = ExecutionProviderPreference.Auto;
 
+    /// <summary>
+    /// Refuse to start unless the CUDA provider loads, and never fall back to CPU (as <c>Cuda</c> does per model): for
+    /// deployments where a CPU fallback would be an outage in disguise. Cannot be combined with <c>ExecutionProvider: Cpu</c>.
+    /// </summary>
+    public bool RequireGpu { get; set; }
+
     /// <summary>CUDA device ordinal.</summary>
     [Range(0, 64)]
     public int CudaDeviceId { get; set; }

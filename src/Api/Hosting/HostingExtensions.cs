@@ -29,6 +29,7 @@ public static class HostingExtensions
             .ValidateDataAnnotations()
             .Validate(static o => TryValidate(o.Images), "Inference:Images has an invalid limit (MaxBytes 1–1073741824, MaxPixels ≥ 1).")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<InferenceOptions>, Inference.Execution.GpuRequirement>();
         services.AddOptions<EvaluationOptions>().BindConfiguration(EvaluationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<HealthOptions>()
             .BindConfiguration(HealthOptions.SectionName)

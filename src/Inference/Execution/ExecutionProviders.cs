@@ -27,8 +27,8 @@ public static class SessionFactory
     {
         ArgumentNullException.ThrowIfNull(options);
         string? cudaFailure = Volatile.Read(ref s_cudaFailure);
-        if (options.ExecutionProvider == ExecutionProviderPreference.Cuda
-            || (options.ExecutionProvider == ExecutionProviderPreference.Auto && cudaFailure is null))
+        bool required = options.ExecutionProvider == ExecutionProviderPreference.Cuda || options.RequireGpu;
+        if (required || (options.ExecutionProvider == ExecutionProviderPreference.Auto && cudaFailure is null))
         {
             SessionOptions? cudaOptions = null;
             OrtCUDAProviderOptions? provider = null;
@@ -43,9 +43,9 @@ public static class SessionFactory
                     Cuda,
                     $"CUDA device {options.CudaDeviceId} (arena {options.Cuda.ArenaExtendStrategy}, cuDNN convolution algorithm search {options.Cuda.CudnnConvAlgoSearch})."));
             }
-            catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException && options.ExecutionProvider == ExecutionProviderPreference.Auto)
+            catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException && !required)
             {
-                cudaFailure = LoaderError(ex.Message) + " (ONNX Runtime 1.31 GPU needs CUDA 13 and cuDNN 9 libraries on the library path)";
+                cudaFailure = Explain(ex);
                 Volatile.Write(ref s_cudaFailure, cudaFailure);
             }
             finally
@@ -62,6 +62,31 @@ public static class SessionFactory
             : $"CUDA unavailable, running on CPU: {cudaFailure}";
         return (cpuSession, new ExecutionProviderChoice(Cpu, note));
     }
+
+    /// <summary>
+    /// Whether the CUDA provider loads in this process with these settings (its library, CUDA and cuDNN): null when it
+    /// does, else why not. Checked on start where <see cref="InferenceOptions.RequireGpu"/> is set.
+    /// </summary>
+    public static string? CudaUnavailableReason(InferenceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            // Reading the provider's options is what loads its library; appending it checks the device settings.
+            using var provider = new OrtCUDAProviderOptions();
+            provider.UpdateOptions(CudaProviderOptions(options.Cuda, options.CudaDeviceId));
+            using SessionOptions probe = CreateOptions(options);
+            probe.AppendExecutionProvider_CUDA(provider);
+            return null;
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return Explain(ex);
+        }
+    }
+
+    private static string Explain(Exception ex) =>
+        LoaderError(ex.Message) + " (ONNX Runtime 1.31 GPU needs CUDA 13 and cuDNN 9 libraries on the library path)";
 
     /// <summary>The CUDA provider's settings, as ONNX Runtime names them.</summary>
     public static Dictionary<string, string> CudaProviderOptions(CudaOptions cuda, int deviceId)
