@@ -48,6 +48,9 @@ public enum UploadFault
 
     /// <summary>A required file field is absent (400).</summary>
     MissingFile,
+
+    /// <summary>The body arrived under Kestrel's minimum data rate and was cut off (408).</summary>
+    TooSlow,
 }
 
 /// <summary>An upload that could not be read; <see cref="Field"/> names the missing field for <see cref="UploadFault.MissingFile"/>.</summary>

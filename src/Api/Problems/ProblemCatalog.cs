@@ -43,6 +43,7 @@ public static class ProblemCatalog
     public static readonly ProblemKind MethodNotAllowed = new(405, ProblemTypes.MethodNotAllowed, "Method not allowed");
     public static readonly ProblemKind NotAcceptable = new(406, ProblemTypes.NotAcceptable, "Not acceptable");
     public static readonly ProblemKind ReportUnavailable = new(409, ProblemTypes.ReportUnavailable, "Report unavailable");
+    public static readonly ProblemKind RequestTimeout = new(408, ProblemTypes.RequestTimeout, "Request timeout");
     public static readonly ProblemKind RequestTooLarge = new(413, ProblemTypes.RequestTooLarge, "Request too large");
     public static readonly ProblemKind ImageTooLarge = new(413, ProblemTypes.ImageTooLarge, "Image too large");
     public static readonly ProblemKind ArchiveTooLarge = new(413, ProblemTypes.ArchiveTooLarge, "Archive too large");
@@ -72,7 +73,7 @@ public static class ProblemCatalog
         NotFound, ModelNotFound, RunNotFound, MethodNotAllowed, NotAcceptable, ReportUnavailable, RequestTooLarge, ImageTooLarge,
         ArchiveTooLarge, UnsupportedMediaType, UnsupportedImageFormat, CannotScore, QueueFull, ModelFault, InternalError,
         ModelLoading, ModelUnavailable, DeadlineExceeded, Unauthorized, Forbidden, RateLimited, QuotaExceeded, Overloaded,
-        ImageTooComplex, ModelSuspended, ModelTimeout, ReloadFailed,
+        ImageTooComplex, ModelSuspended, ModelTimeout, ReloadFailed, RequestTimeout,
     ];
 
     /// <summary>The problem an exception stands for; <see cref="InternalError"/> (without the exception's text) for anything unexpected.</summary>
@@ -96,6 +97,7 @@ public static class ProblemCatalog
                 {
                     UploadFault.NotMultipart => UnsupportedMediaType,
                     UploadFault.TooLarge => RequestTooLarge,
+                    UploadFault.TooSlow => RequestTimeout,
                     UploadFault.MissingFile when e.Field == "image" => MissingImage,
                     UploadFault.MissingFile => MissingFile,
                     _ => MalformedMultipart,
@@ -166,9 +168,12 @@ public static class ProblemCatalog
 
     // Kestrel's body limit, and minimal APIs' JSON binding (with ThrowOnBadRequest): a request the framework could not
     // read is the client's error, with the framework's own explanation.
+    internal const string SlowBody = "The request body arrived too slowly: the service cuts off a body sent at under its minimum rate (Kestrel:Limits:MinRequestBodyDataRate, 1024 bytes/s after a 5 s grace by default).";
+
     private static Problem FromBadRequest(BadHttpRequestException exception) => exception.StatusCode switch
     {
         StatusCodes.Status413PayloadTooLarge => new Problem(RequestTooLarge, $"The request body is larger than the service accepts: {exception.Message}"),
+        StatusCodes.Status408RequestTimeout => new Problem(RequestTimeout, SlowBody),
         StatusCodes.Status415UnsupportedMediaType => new Problem(UnsupportedMediaType, $"{exception.Message} Send the body as application/json."),
         _ => new Problem(InvalidBody, exception.InnerException is System.Text.Json.JsonException json
             ? string.Create(CultureInfo.InvariantCulture, $"The request body is not valid JSON of the shape /swagger lists: the problem is at {json.Path ?? "$"} (line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}).")

@@ -32,6 +32,7 @@ public static class ProblemTypes
     public const string NotAcceptable = Base + "not-acceptable";
     public const string ReportUnavailable = Base + "report-unavailable";
     public const string RequestTooLarge = Base + "request-too-large";
+    public const string RequestTimeout = Base + "request-timeout";
     public const string ImageTooLarge = Base + "image-too-large";
     public const string ArchiveTooLarge = Base + "archive-too-large";
     public const string UnsupportedMediaType = Base + "unsupported-media-type";

@@ -121,6 +121,11 @@ public sealed class UploadReader(IOptions<InferenceOptions> options)
             // are a malformed body and are named as such).
             bool tooLarge = ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
                 || (ex is InvalidDataException && ex.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase));
+            if (ex is BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout })
+            {
+                throw new UploadRejectedException(UploadFault.TooSlow, ProblemCatalog.SlowBody);
+            }
+
             throw tooLarge
                 ? new UploadRejectedException(UploadFault.TooLarge, $"The request body is larger than uploads may be ({bodyLimit} bytes: {_maxBytes} per file and the multipart framing).")
                 : ex is IOException

@@ -27,6 +27,8 @@ public sealed class ProblemCatalogTests
         { new UploadRejectedException(UploadFault.NotMultipart, "not multipart"), 415, "unsupported-media-type", "Unsupported media type", null },
         { new UploadRejectedException(UploadFault.Malformed, "malformed"), 400, "malformed-multipart", "Malformed multipart body", null },
         { new UploadRejectedException(UploadFault.TooLarge, "too large"), 413, "request-too-large", "Request too large", null },
+        { new UploadRejectedException(UploadFault.TooSlow, "too slow"), 408, "request-timeout", "Request timeout", null },
+        { new Microsoft.AspNetCore.Http.BadHttpRequestException("slow", 408), 408, "request-timeout", "Request timeout", null },
         { new UploadRejectedException(UploadFault.MissingFile, "no image", "image"), 400, "missing-image", "Missing image", null },
         { new UploadRejectedException(UploadFault.MissingFile, "no groundTruth", "groundTruth"), 400, "missing-file", "Missing file", null },
         { new EvaluationInputException(EvaluationFault.CannotScore, "sizes differ"), 422, "cannot-score", "Cannot score", null },
