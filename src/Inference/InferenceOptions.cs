@@ -144,4 +144,31 @@ public sealed class ImageLimits
     /// <summary>Largest accepted image, in pixels (width × height; default 40 megapixels).</summary>
     [Range(1, long.MaxValue)]
     public long MaxPixels { get; set; } = 40_000_000;
+
+    /// <summary>
+    /// The formats accepted (sniffed from the bytes, whatever the file is called); null for
+    /// <see cref="Imaging.ImageFormats.DefaultAccepted"/> (JPEG, PNG, WebP). GIF, TIFF, BMP, TGA and PBM are opt-in.
+    /// Validated on start: an unknown name stops the service.
+    /// </summary>
+    public IList<string>? Formats { get; set; }
+
+    /// <summary>Longest side over shortest side (default 64), checked from the header → 422 beyond.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxAspectRatio { get; set; } = 64;
+
+    /// <summary>How long decoding one image may take, in milliseconds (default 5 s) → 422 beyond.</summary>
+    [Range(1, 600_000)]
+    public int MaxDecodeMilliseconds { get; set; } = 5_000;
+
+    /// <summary>
+    /// Bytes that the images being decoded, or still held by their requests, may take together (default 1 GiB; at least
+    /// one image of <see cref="MaxPixels"/> at the decoders' worst case). A request that does not fit waits
+    /// <see cref="AdmissionWaitMilliseconds"/>, then gets 429.
+    /// </summary>
+    [Range(1, long.MaxValue)]
+    public long MaxDecodedBytesInFlight { get; set; } = 1L << 30;
+
+    /// <summary>How long a request waits for room in <see cref="MaxDecodedBytesInFlight"/>, in milliseconds (default 50).</summary>
+    [Range(0, 60_000)]
+    public int AdmissionWaitMilliseconds { get; set; } = 50;
 }

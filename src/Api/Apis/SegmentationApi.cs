@@ -24,7 +24,7 @@ public static class SegmentationApi
             .WithName("Segment")
             .WithSummary("Segment an image: a semantic class map, or the objects of an instance model")
             .WithDescription(
-                "Upload an image as multipart/form-data field `image` (JPEG, PNG, BMP, GIF first frame, WebP, TIFF first page, TGA; EXIF orientation applied). "
+                "Upload an image as multipart/form-data field `image` (JPEG, PNG, WebP; GIF first frame, TIFF first page, BMP, TGA, PBM where Inference:Images:Formats accepts them; the format is sniffed from the bytes; EXIF orientation applied). "
                 + "Semantic models: the model's scores are cropped to the image content (letterbox and padding undone), resampled to the original size with `upsample`, and reduced by argmax "
                 + "(sigmoid outputs by `threshold`; class-index outputs are always resized by nearest); the response is a `SegmentationResponse` with the classes present and the class map "
                 + "as a base64 PNG of class indices (8-bit, 16-bit above 256 classes), or with `Accept: image/png` the class-index PNG itself. "
@@ -107,6 +107,6 @@ public static class SegmentationApi
 /// <summary>The multipart form of an upload (documents the request body in OpenAPI).</summary>
 public sealed class ImageUploadForm
 {
-    /// <summary>The image file: JPEG, PNG, BMP, GIF (first frame), WebP, TIFF (first page) or TGA.</summary>
+    /// <summary>The image file: JPEG, PNG or WebP (GIF first frame, TIFF first page, BMP, TGA, PBM where configured).</summary>
     public required IFormFile Image { get; init; }
 }

@@ -27,8 +27,9 @@ public static class HostingExtensions
         services.AddOptions<InferenceOptions>()
             .BindConfiguration(InferenceOptions.SectionName)
             .ValidateDataAnnotations()
-            .Validate(static o => TryValidate(o.Images), "Inference:Images has an invalid limit (MaxBytes 1–1073741824, MaxPixels ≥ 1).")
+            .Validate(static o => TryValidate(o.Images), "Inference:Images has an invalid limit (MaxBytes 1–1073741824, MaxPixels ≥ 1, MaxAspectRatio 1–1000000, MaxDecodeMilliseconds 1–600000, MaxDecodedBytesInFlight ≥ 1, AdmissionWaitMilliseconds 0–60000).")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<InferenceOptions>, ImageLimitsValidator>();
         services.AddSingleton<IValidateOptions<InferenceOptions>, Inference.Execution.GpuRequirement>();
         services.AddOptions<EvaluationOptions>().BindConfiguration(EvaluationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<HealthOptions>()
@@ -49,7 +50,7 @@ public static class HostingExtensions
         services.AddSingleton<IModelRegistry>(static sp => sp.GetRequiredService<ModelRepository>());
         services.AddHostedService<ModelLoader>();
         services.AddHostedService<ModelWatcher>();
-        services.AddSingleton(static sp => new ImageDecoder(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.Images));
+        services.AddSingleton(static sp => new ImageDecoder(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.Images, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SegmentationPipeline>();
         services.AddSingleton<SemanticPairScorer>();
 

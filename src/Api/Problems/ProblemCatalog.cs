@@ -92,6 +92,7 @@ public static class ProblemCatalog
                     _ => InvalidImage,
                 },
                 e.Message),
+            DecodeOverloadedException e => new Problem(Overloaded, e.Message, e.RetryAfter),
             UploadRejectedException e => new Problem(
                 e.Fault switch
                 {

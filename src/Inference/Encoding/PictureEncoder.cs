@@ -28,9 +28,24 @@ public static class PictureEncoder
 
     public static string MediaType(PictureFormat format) => format == PictureFormat.Jpeg ? JpegMediaType : PngMediaType;
 
+    /// <summary>The longest side ImageSharp 2.1 encodes as JPEG (the frame header holds 16-bit sizes; it refuses 65,535 too).</summary>
+    public const int MaxJpegSide = 65_534;
+
     /// <summary>An RGB picture as <paramref name="format"/>.</summary>
-    public static byte[] Encode(Image<Rgb24> image, PictureFormat format) =>
-        Save(image, format == PictureFormat.Jpeg ? s_jpeg : s_png);
+    /// <exception cref="InvalidOptionException">JPEG was asked for a picture with a side over <see cref="MaxJpegSide"/>.</exception>
+    public static byte[] Encode(Image<Rgb24> image, PictureFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (format == PictureFormat.Jpeg && Math.Max(image.Width, image.Height) > MaxJpegSide)
+        {
+            throw new InvalidOptionException(
+                "format",
+                "jpeg",
+                $"A JPEG cannot be {image.Width}×{image.Height}: its sides are at most {MaxJpegSide} pixels. Ask for format=png.");
+        }
+
+        return Save(image, format == PictureFormat.Jpeg ? s_jpeg : s_png);
+    }
 
     /// <summary>An RGBA picture as PNG (JPEG has no alpha).</summary>
     public static byte[] EncodePng(Image<Rgba32> image) => Save(image, s_pngWithAlpha);

@@ -90,7 +90,7 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
         ModelManifest manifest = model.Manifest ?? throw new InvalidOperationException($"Model '{model.Name}' has no manifest.");
         DynamicBatcher batcher = model.Batcher ?? throw new InvalidOperationException($"Model '{model.Name}' is not ready.");
         var timer = new StageTimer(_time);
-        DecodedImage image = _decoder.Decode(upload);
+        DecodedImage image = await _decoder.DecodeAsync(upload, cancellationToken).ConfigureAwait(false);
         try
         {
             timer.EndDecode();
@@ -141,7 +141,7 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
         InstanceFamily family = model.InstanceFamily ?? throw new InvalidOperationException($"Model '{model.Name}' is not an instance model.");
         DynamicBatcher batcher = model.Batcher ?? throw new InvalidOperationException($"Model '{model.Name}' is not ready.");
         var timer = new StageTimer(_time);
-        DecodedImage image = _decoder.Decode(upload);
+        DecodedImage image = await _decoder.DecodeAsync(upload, cancellationToken).ConfigureAwait(false);
         try
         {
             timer.EndDecode();

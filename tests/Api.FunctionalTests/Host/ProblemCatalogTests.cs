@@ -24,6 +24,7 @@ public sealed class ProblemCatalogTests
         { new ImageRejectedException(ImageRejection.FormatNotAccepted, "GIF is not accepted here"), 415, "unsupported-image-format", "Unsupported image format", null },
         { new ImageRejectedException(ImageRejection.TooComplex, "200 frames"), 422, "image-too-complex", "Image too complex", null },
         { new ImageRejectedException(ImageRejection.Empty, "empty"), 400, "invalid-image", "Invalid image", null },
+        { new DecodeOverloadedException("the decode budget is full", TimeSpan.FromSeconds(1)), 429, "overloaded", "Overloaded", 1 },
         { new UploadRejectedException(UploadFault.NotMultipart, "not multipart"), 415, "unsupported-media-type", "Unsupported media type", null },
         { new UploadRejectedException(UploadFault.Malformed, "malformed"), 400, "malformed-multipart", "Malformed multipart body", null },
         { new UploadRejectedException(UploadFault.TooLarge, "too large"), 413, "request-too-large", "Request too large", null },

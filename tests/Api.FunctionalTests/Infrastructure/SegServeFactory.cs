@@ -143,3 +143,17 @@ public sealed class TinyQueueFactory : SegServeFactory
         builder.UseSetting("Inference:Queue:Models:sinet-portrait:MaxBatchSize", "0");
     }
 }
+
+/// <summary>The same service accepting every format it reads (GIF, TIFF, BMP, TGA and PBM are opt-in).</summary>
+public sealed class AllFormatsFactory : SegServeFactory
+{
+    public static readonly string[] Formats = ["JPEG", "PNG", "WebP", "GIF", "TIFF", "BMP", "TGA", "PBM"];
+
+    protected override void ConfigureSettings(IWebHostBuilder builder)
+    {
+        for (int i = 0; i < Formats.Length; i++)
+        {
+            builder.UseSetting($"Inference:Images:Formats:{i}", Formats[i]);
+        }
+    }
+}
