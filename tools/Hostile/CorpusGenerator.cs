@@ -122,7 +122,7 @@ public sealed class CorpusGenerator(int seed)
         Upload("image-bomb", "gif 1000x1000 screen, 5000 frames", Crafted.GifFrameBomb(1000, 1000, 5000), "image/gif", validPixels: 1_000_000);
         Upload("image-bomb", "png 1x2000000", Crafted.UniformGreyPng(1, 2_000_000, 90), validPixels: 2_000_000);
         Upload("image-bomb", "png 2000000x1", Crafted.UniformGreyPng(2_000_000, 1, 90), validPixels: 2_000_000);
-        Upload("image-bomb", "png zTXt 200 MB text", Crafted.ZtxtBombPng(200L * 1024 * 1024));
+        Upload("image-bomb", "png zTXt 200 MB text", Crafted.ZtxtBombPng(200_000_000));
         Upload("image-bomb", "png 8000x5000 (at the limit)", Crafted.UniformGreyPng(8000, 5000, 128), validPixels: 40_000_000);
         Upload("image-bomb", "png 6000x5000 (under the limit)", Crafted.UniformGreyPng(6000, 5000, 200), validPixels: 30_000_000);
         Upload("image-bomb", "png 8000x5001 (over the limit)", Crafted.UniformGreyPng(8000, 5001, 128));

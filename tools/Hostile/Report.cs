@@ -141,6 +141,12 @@ public static class Report
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"## Over the time limit ({s.OverLimit.Count})");
         md.AppendLine();
+        if (s.OverLimit.Count > 0)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"By category: {string.Join(", ", s.OverLimit.GroupBy(e => e.Category).Select(g => $"{g.Key} {g.Count()}"))}.");
+            md.AppendLine();
+        }
+
         foreach (SlowEntry e in s.OverLimit.Take(100))
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"- #{e.Id} {e.Category} / {e.Name}: {e.Status} in {e.Seconds} s (limit {e.LimitSeconds} s{(e.SecondsPerMegapixel is { } spm ? $", {spm} s/MP" : "")})");
