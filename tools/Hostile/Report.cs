@@ -13,20 +13,23 @@ public sealed record Criteria(double MaxSeconds, double SecondsPerMegapixel, lon
 
 public sealed record CategorySummary(string Category, int Requests, SortedDictionary<string, int> Statuses, double MaxSeconds);
 
+/// <summary>The server's RSS at a moment of the run (seconds from the start of sampling).</summary>
+public sealed record RssPoint(double Seconds, long RssMb);
+
 public sealed record SlowEntry(int Id, string Category, string Name, int Status, double Seconds, double LimitSeconds, double? SecondsPerMegapixel);
 
 public sealed record RunSummary(
     string Url, int Seed, int Concurrency, int Requests, double WallSeconds, SortedDictionary<string, int> Statuses,
     List<CategorySummary> Categories, List<Outcome> ServerErrors, List<Outcome> NoResponse, List<SlowEntry> Slowest, List<SlowEntry> OverLimit,
     long PeakRssMb, long HighWaterMarkMb, long RssAtEndMb, bool AliveAfter, bool ReferenceMatches, string ReferenceNote,
-    Criteria Criteria, List<string> Failures, List<(double Seconds, long RssKb)> RssTimeline)
+    Criteria Criteria, List<string> Failures, List<RssPoint> RssTimeline)
 {
     public bool Passed => Failures.Count == 0;
 }
 
 public static class Report
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IncludeFields = true };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     public static RunSummary Summarise(string url, int seed, int concurrency, double wallSeconds, List<Outcome> outcomes, Criteria criteria,
         RssSampler rss, bool alive, bool referenceMatches, string referenceNote)
@@ -97,10 +100,10 @@ public static class Report
         }
 
         return new RunSummary(url, seed, concurrency, outcomes.Count, Math.Round(wallSeconds, 1), statuses, categories, serverErrors, noResponse, slowest, overLimit,
-            peakMb, hwmMb, rss.LastRssKb / 1024, alive, referenceMatches, referenceNote, criteria, failures, [.. rss.Timeline]);
+            peakMb, hwmMb, rss.LastRssKb / 1024, alive, referenceMatches, referenceNote, criteria, failures, [.. rss.Timeline.Select(p => new RssPoint(p.Seconds, p.RssKb / 1024))]);
     }
 
-    public static string ToJson(RunSummary summary) => JsonSerializer.Serialize(summary with { RssTimeline = summary.RssTimeline }, Json);
+    public static string ToJson(RunSummary summary) => JsonSerializer.Serialize(summary, Json);
 
     public static string ToMarkdown(RunSummary s)
     {
