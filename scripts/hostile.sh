@@ -42,8 +42,8 @@ rm -f "$out/killed.txt"
 ( while kill -0 "$server_pid" 2>/dev/null; do
     read -r r _ < <(rss_mb "$server_pid")
     if [ "$r" -gt "$kill_rss_mb" ]; then
-      echo "the server was stopped: RSS $r MB passed --kill-rss-mb $kill_rss_mb" | tee "$out/killed.txt" >&2
-      kill "$server_pid" 2>/dev/null || true
+      echo "the server was killed: RSS $r MB passed --kill-rss-mb $kill_rss_mb" | tee "$out/killed.txt" >&2
+      kill -KILL "$server_pid" 2>/dev/null || true   # at once: a graceful stop waits for the requests still decoding
       break
     fi
     sleep 0.2
