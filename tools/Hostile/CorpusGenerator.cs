@@ -53,10 +53,14 @@ public sealed class CorpusGenerator(int seed)
     private void Add(HostileRequest request) => _requests.Add(request with { Id = _requests.Count + 1 });
 
     private void Upload(string category, string name, byte[] data, string mediaType = "image/png", string path = "/v1/models/selfie/segment",
-        long validPixels = 0, string field = "image", IReadOnlyList<KeyValuePair<string, string>>? headers = null)
+        long validPixels = 0, string field = "image", IReadOnlyList<KeyValuePair<string, string>>? headers = null, int? expectedServerError = null)
     {
         (byte[] body, string contentType) = Crafted.Multipart(Boundary(), (field, "f." + mediaType[(mediaType.IndexOf('/', StringComparison.Ordinal) + 1)..], mediaType, data));
-        Add(new HostileRequest { Id = 0, Category = category, Name = name, Path = path, Body = body, ContentType = contentType, ValidPixels = validPixels, Headers = headers ?? [] });
+        Add(new HostileRequest
+        {
+            Id = 0, Category = category, Name = name, Path = path, Body = body, ContentType = contentType, ValidPixels = validPixels, Headers = headers ?? [],
+            ExpectedServerError = expectedServerError,
+        });
     }
 
     private void Files(string category, string name, string path, params (string Field, string FileName, string MediaType, byte[] Data)[] parts)
@@ -404,7 +408,8 @@ public sealed class CorpusGenerator(int seed)
 
         foreach (string timeout in new[] { "-1", "0", "1", "NaN", "1e30", "99999999999999999999", "", " 5 ", "0x10", longValue })
         {
-            Upload("query", $"Request-Timeout-Ms '{Shorten(timeout)}'", jpeg, "image/jpeg", headers: [new("Request-Timeout-Ms", timeout)]);
+            // a deadline of a few milliseconds may pass before a model run is free: 503 deadline-exceeded is the documented answer
+            Upload("query", $"Request-Timeout-Ms '{Shorten(timeout)}'", jpeg, "image/jpeg", headers: [new("Request-Timeout-Ms", timeout)], expectedServerError: 503);
         }
 
         foreach (string accept in new[] { "image/gif", "*/*;q=0", "image/png;q=NaN", "application/json;q=2", new string('a', 8000), "image/*", "text/html,*/*;q=0.1" })

@@ -45,7 +45,8 @@ public sealed record HostileRequest
 
     public int SlowPauseMs { get; init; }
 
-    /// <summary>A 5xx that is the protocol's right answer (505 to an HTTP version the server does not speak): not a failure.</summary>
+    /// <summary>A 5xx that is the documented answer (505 to an HTTP version the server does not speak, 503
+    /// deadline-exceeded to a client's own deadline of 1 ms): not a failure, though still counted in the histogram.</summary>
     public int? ExpectedServerError { get; init; }
 
     public override string ToString() => $"#{Id} {Category}/{Name}";

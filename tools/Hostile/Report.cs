@@ -16,7 +16,7 @@ public sealed record CategorySummary(string Category, int Requests, SortedDictio
 /// <summary>The server's RSS at a moment of the run (seconds from the start of sampling).</summary>
 public sealed record RssPoint(double Seconds, long RssMb);
 
-public sealed record SlowEntry(int Id, string Category, string Name, int Status, double Seconds, double LimitSeconds, double? SecondsPerMegapixel);
+public sealed record SlowEntry(int Id, string Category, string Name, int Status, double Seconds, double LimitSeconds, double? Megapixels, double? SecondsPerMegapixel);
 
 public sealed record RunSummary(
     string Url, int Seed, int Concurrency, int Requests, double WallSeconds, SortedDictionary<string, int> Statuses,
@@ -59,7 +59,7 @@ public static class Report
         }
 
         SlowEntry Entry(Outcome o) => new(o.Id, o.Category, o.Name, o.Status, Math.Round(o.Seconds, 3), Math.Round(criteria.LimitFor(o), 3),
-            o.ValidPixels > 0 ? Math.Round(o.Seconds / (o.ValidPixels / 1e6), 4) : null);
+            o.ValidPixels > 0 ? o.ValidPixels / 1e6 : null, o.ValidPixels > 0 ? Math.Round(o.Seconds / (o.ValidPixels / 1e6), 4) : null);
 
         List<Outcome> timed = [.. outcomes.Where(o => o.Category != "slow" && o.Status != 0)];
         List<SlowEntry> slowest = [.. timed.OrderByDescending(o => o.Seconds).Take(25).Select(Entry)];
@@ -152,17 +152,17 @@ public static class Report
 
         foreach (SlowEntry e in s.OverLimit.Take(100))
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"- #{e.Id} {e.Category} / {e.Name}: {e.Status} in {e.Seconds} s (limit {e.LimitSeconds} s{(e.SecondsPerMegapixel is { } spm ? $", {spm} s/MP" : "")})");
+            md.AppendLine(CultureInfo.InvariantCulture, $"- #{e.Id} {e.Category} / {e.Name}: {e.Status} in {e.Seconds} s (limit {e.LimitSeconds} s{(e.SecondsPerMegapixel is { } spm ? $", {e.Megapixels} MP, {spm} s/MP" : "")})");
         }
 
         md.AppendLine();
         md.AppendLine("## Slowest");
         md.AppendLine();
-        md.AppendLine("| id | category | request | status | s | limit s | s/MP |");
-        md.AppendLine("|---|---|---|---|---|---|---|");
+        md.AppendLine("| id | category | request | status | s | limit s | MP (valid image) | s/MP |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (SlowEntry e in s.Slowest)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {e.Id} | {e.Category} | {e.Name.Replace("|", "\\|", StringComparison.Ordinal)} | {e.Status} | {e.Seconds} | {e.LimitSeconds} | {e.SecondsPerMegapixel?.ToString(CultureInfo.InvariantCulture) ?? ""} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {e.Id} | {e.Category} | {e.Name.Replace("|", "\\|", StringComparison.Ordinal)} | {e.Status} | {e.Seconds} | {e.LimitSeconds} | {e.Megapixels?.ToString(CultureInfo.InvariantCulture) ?? ""} | {e.SecondsPerMegapixel?.ToString(CultureInfo.InvariantCulture) ?? ""} |");
         }
 
         md.AppendLine();
