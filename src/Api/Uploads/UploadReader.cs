@@ -139,6 +139,8 @@ public sealed class UploadReader(IOptions<InferenceOptions> options)
         }
     }
 
+    private const int MaxBoundaryLength = 70;
+
     private MultipartReader Open(HttpRequest request, IReadOnlyCollection<string> fields, long bodyLimit)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out MediaTypeHeaderValue? contentType)
@@ -152,6 +154,12 @@ public sealed class UploadReader(IOptions<InferenceOptions> options)
         if (boundary.Length == 0)
         {
             throw new UploadRejectedException(UploadFault.Malformed, "The multipart Content-Type has no boundary.");
+        }
+
+        // RFC 2046 allows boundaries of 1–70 characters; MultipartReader cannot buffer much longer ones and would throw.
+        if (boundary.Length > MaxBoundaryLength)
+        {
+            throw new UploadRejectedException(UploadFault.Malformed, $"The multipart boundary is {boundary.Length} characters long; at most {MaxBoundaryLength} are allowed (RFC 2046).");
         }
 
         if (request.ContentLength > bodyLimit)

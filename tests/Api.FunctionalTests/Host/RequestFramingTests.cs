@@ -46,6 +46,20 @@ public sealed class RequestFramingTests(TwoMegabyteFactory factory) : IClassFixt
         Assert.Contains(named, problem.Detail, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(71)]
+    [InlineData(8192)]
+    public async Task ABoundaryLongerThanRfc2046Allows_IsMalformed(int length)
+    {
+        string boundary = new('b', length);
+        using var content = new StringContent($"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\ndata\r\n--{boundary}--\r\n", Encoding.ASCII);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/form-data; boundary={boundary}");
+        using HttpResponseMessage response = await _client.PostAsync("/v1/models/selfie/segment", content, TestContext.Current.CancellationToken);
+        ProblemBody problem = await response.ProblemAsync(400);
+        Assert.Equal("urn:segserve:problem:malformed-multipart", problem.Type);
+        Assert.Contains("at most 70", problem.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TwoFilesEachWithinTheLimit_AreRead_EvenWhenTogetherTheyPassOneFilesLimit()
     {
