@@ -44,7 +44,7 @@ internal static class RawOnnxRuntimeLoop
         float[][] tensors = new float[jpegs.Length][];
         for (int i = 0; i < jpegs.Length; i++)
         {
-            using DecodedImage decoded = decoder.Decode(jpegs[i]);
+            using DecodedImage decoded = decoder.DecodeAsync(jpegs[i], CancellationToken.None).GetAwaiter().GetResult();
             geometry = preprocessor.Plan(decoded.Width, decoded.Height);
             tensors[i] = new float[ImagePreprocessor.TensorLength(geometry)];
             preprocessor.Write(decoded.Image, geometry, tensors[i]);
@@ -101,7 +101,7 @@ internal static class RawOnnxRuntimeLoop
                 Span<float> slot = input.AsSpan(b * perImage, perImage);
                 if (withDecode)
                 {
-                    using DecodedImage decoded = decoder.Decode(jpegs[index]);
+                    using DecodedImage decoded = decoder.DecodeAsync(jpegs[index], CancellationToken.None).GetAwaiter().GetResult();
                     preprocessor.Write(decoded.Image, geometry, input.AsMemory(b * perImage, perImage));
                 }
                 else

@@ -55,7 +55,7 @@ public class StageBenchmarks
         _model = model;
 
         _pipeline = new SegmentationPipeline(_decoder, TimeProvider.System);
-        _decoded = _decoder.Decode(_jpeg);
+        _decoded = _decoder.DecodeAsync(_jpeg, CancellationToken.None).GetAwaiter().GetResult();
         _geometry = _model.Preprocessor!.Plan(_decoded.Width, _decoded.Height);
         _tensor = new float[ImagePreprocessor.TensorLength(_geometry)];
         _model.Preprocessor.Write(_decoded.Image, _geometry, _tensor);
@@ -93,9 +93,9 @@ public class StageBenchmarks
     }
 
     [Benchmark(Description = "decode JPEG 512² → RGB24")]
-    public int Decode()
+    public async Task<int> Decode()
     {
-        using DecodedImage image = _decoder.Decode(_jpeg);
+        using DecodedImage image = await _decoder.DecodeAsync(_jpeg, CancellationToken.None);
         return image.Width;
     }
 
