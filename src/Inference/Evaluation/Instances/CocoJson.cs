@@ -90,7 +90,7 @@ public static class CocoJson
                 }
 
                 AddCategory(categoryIds, id, maxCategories, where);
-                categoryNames[id] = category.TryGetProperty("name", out JsonElement n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                categoryNames[id] = category.TryGetProperty("name", out JsonElement n) && n.ValueKind == JsonValueKind.String ? Text(n, $"{where}.name") : id.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
         }
 
@@ -192,6 +192,11 @@ public static class CocoJson
 
     private static JsonDocument Parse(ReadOnlyMemory<byte> json, string name)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+        {
+            throw new EvaluationInputException($"{name} is not valid JSON: it is not UTF-8 text.", unreadable: true);
+        }
+
         try
         {
             return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
@@ -240,7 +245,7 @@ public static class CocoJson
             else if (segmentation.ValueKind == JsonValueKind.Object && segmentation.TryGetProperty("counts", out JsonElement counts) && segmentation.TryGetProperty("size", out JsonElement sizeElement))
             {
                 if (sizeElement.ValueKind != JsonValueKind.Array || sizeElement.GetArrayLength() != 2
-                    || !sizeElement[0].TryGetInt64(out long h) || !sizeElement[1].TryGetInt64(out long w))
+                    || !WholeNumber(sizeElement[0], out long h) || !WholeNumber(sizeElement[1], out long w))
                 {
                     throw new EvaluationInputException($"{where}.size must be [height, width], two whole numbers.");
                 }
@@ -252,9 +257,7 @@ public static class CocoJson
 
                 mask = counts.ValueKind switch
                 {
-                    JsonValueKind.String when counts.GetString()!.Length > runs * 13 =>
-                        throw new EvaluationInputException($"{where}.counts: the masks of the file hold more than {MaxMaskRuns} runs."),
-                    JsonValueKind.String => CocoRle.FromCompressedString(counts.GetString()!, height, width),
+                    JsonValueKind.String => CompressedRle(Text(counts, $"{where}.counts"), height, width, runs, where),
                     JsonValueKind.Array => CocoRle.FromCounts(Counts(counts, $"{where}.counts"), height, width),
                     _ => throw new EvaluationInputException($"{where}.counts must be a string (compressed RLE) or an array of run lengths, not {Kind(counts)}."),
                 };
@@ -276,6 +279,24 @@ public static class CocoJson
         }
 
         return mask;
+    }
+
+    private static CocoRle CompressedRle(string counts, int height, int width, long runs, string where) =>
+        counts.Length <= runs * 13
+            ? CocoRle.FromCompressedString(counts, height, width)
+            : throw new EvaluationInputException($"{where}.counts: the masks of the file hold more than {MaxMaskRuns} runs.");
+
+    /// <summary>A JSON string's text; one that is not valid UTF-8 (or escapes a lone surrogate) is unreadable.</summary>
+    private static string Text(JsonElement value, string where)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new EvaluationInputException($"{where} is not a valid string: {ex.Message}", unreadable: true);
+        }
     }
 
     /// <summary>Polygons as numbers; a coordinate beyond <see cref="PolygonReach"/> image sizes outside the image is an error.</summary>
@@ -316,7 +337,7 @@ public static class CocoJson
         var values = new List<long>();
         foreach (JsonElement value in counts.EnumerateArray())
         {
-            if (!value.TryGetInt64(out long count) || count is < 0 or > uint.MaxValue)
+            if (!WholeNumber(value, out long count) || count is < 0 or > uint.MaxValue)
             {
                 throw new EvaluationInputException($"{where}[{values.Count}] must be a whole number of pixels (0 to {uint.MaxValue}).");
             }
@@ -325,6 +346,12 @@ public static class CocoJson
         }
 
         return values;
+    }
+
+    private static bool WholeNumber(JsonElement value, out long number)
+    {
+        number = 0;
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out number);
     }
 
     private static long Number(JsonElement element, string property, string where) =>
