@@ -261,7 +261,7 @@ public sealed class CocoRle
     }
 
     /// <summary>Largest coordinate magnitude a polygon may have (pixels): far beyond any image this service reads.</summary>
-    public const double MaxPolygonCoordinate = 1 << 26;
+    public const double MaxPolygonCoordinate = 1 << 30;
 
     /// <summary>The union of polygons (each x0,y0,x1,y1,… in pixels), rasterised as pycocotools' <c>frPyObjects</c> + <c>merge</c>.</summary>
     public static CocoRle FromPolygons(IReadOnlyList<IReadOnlyList<double>> polygons, int height, int width) =>
