@@ -54,6 +54,12 @@ public sealed class PairArchive : IDisposable
         {
             return new PairArchive(zip, Match(zip, imagesAllowed, maxPairs));
         }
+        catch (InvalidDataException ex)
+        {
+            // The central directory is read when the entries are first listed.
+            zip.Dispose();
+            throw new EvaluationInputException(EvaluationFault.UnreadableArchive, $"'archive' is not a readable zip file: {ex.Message}");
+        }
         catch
         {
             zip.Dispose();
@@ -137,6 +143,11 @@ public sealed class PairArchive : IDisposable
             }
 
             string[] parts = entry.FullName.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 0)
+            {
+                continue;
+            }
+
             string folder = parts.Length >= 2 ? parts[^2].ToLowerInvariant() : "";
             string stem = Path.GetFileNameWithoutExtension(parts[^1]);
             switch (folder)
