@@ -43,7 +43,11 @@ public sealed class PolygonClippingTests
     {
         // The 10×10 ground truth of the polygon memory bomb: an edge 3·10⁸ pixels long above the image. Traced point
         // by point it needs ~1.5·10⁹ steps; clipped, it is the same (empty) column crossings as a short edge.
-        CocoRle far = CocoRle.FromPolygons([[0, 0, 0, -3e8, 1, 0]], 10, 10);
+        double[][] bomb = [[0, 0, 0, -3e8, 1, 0]];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        CocoRle far = CocoRle.FromPolygons(bomb, 10, 10);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.InRange(allocated, 0, 16 * 1024);
         CocoRle near = CocoRle.FromPolygons([[0, 0, 0, -50, 1, 0]], 10, 10);
 
         Assert.Equal(Reference.Counts([0, 0, 0, -50, 1, 0], 10, 10), near.Counts);
