@@ -42,6 +42,6 @@ cp "$found"/queue/id:* "$out/queue/" 2>/dev/null || true
 if [ "${FUZZ_CMIN:-0}" = 1 ]; then
   rm -rf "$out/cmin" "$out/all" && mkdir -p "$out/all"
   cp "$corpus"/* "$out/queue"/* "$out/all/"
-  afl-cmin -i "$out/all" -o "$out/cmin" -t 10000 -m none -- dotnet "$bin/SegServe.Fuzz.dll" "$target" || true
+  afl-cmin -i "$out/all" -o "$out/cmin" -t 10000 -m none -- "$(command -v dotnet)" "$bin/SegServe.Fuzz.dll" "$target" || true
 fi
 grep -E '^(run_time|execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg)' "$found/fuzzer_stats" || true
