@@ -84,7 +84,8 @@ public static class EvaluateApi
             files.Require("groundTruth", Needed).Content,
             files["classMap"]?.Content,
             request.ImageIdValue,
-            request.MaxPixels);
+            request.MaxPixels,
+            request.MaxCategories);
         return TypedResults.Ok(EvaluationMapping.Score(truth, detections));
     }
 }

@@ -221,7 +221,7 @@ public sealed class EvaluationRuns(
     {
         UploadedFile predictions = files.Require("predictions", "An instance sample is 'predictions' (JSON) with 'groundTruth' (COCO JSON, or an instance-id PNG with 'classMap').");
         UploadedFile truthFile = files.Require("groundTruth", "An instance sample is 'predictions' (JSON) with 'groundTruth' (COCO JSON, or an instance-id PNG with 'classMap').");
-        (CocoGroundTruth truth, List<DetectedInstance> detections) = InstanceInputs.Read(predictions.Content, truthFile.Content, files["classMap"]?.Content, 1, inference.Value.Images.MaxPixels);
+        (CocoGroundTruth truth, List<DetectedInstance> detections) = InstanceInputs.Read(predictions.Content, truthFile.Content, files["classMap"]?.Content, 1, inference.Value.Images.MaxPixels, evaluation.Value.MaxClasses);
         CocoScores scores = CocoEvaluator.Evaluate(truth.Instances, detections, truth.ImageIds, truth.CategoryIds);
         string sampleName = !string.IsNullOrWhiteSpace(name) ? name : Path.GetFileNameWithoutExtension(truthFile.FileName) ?? $"sample-{Guid.NewGuid():N}";
         return new StoredSample(sampleName, 0, null, null, InstanceSamples.Serialize(truth, detections), scores.Ap);

@@ -56,11 +56,13 @@ public sealed record EvaluateSemanticRequest(
 /// <param name="Context">The HTTP request.</param>
 /// <param name="Uploads">Reads the upload.</param>
 /// <param name="Options">The pixel limit of label maps.</param>
+/// <param name="Evaluation">The category limit (Evaluation:MaxClasses).</param>
 public sealed record EvaluateInstancesRequest(
     [property: FromQuery(Name = "imageId"), WholeNumber(long.MinValue, long.MaxValue)] string? ImageId,
     HttpContext Context,
     [property: FromServices] UploadReader Uploads,
-    [property: FromServices] IOptions<InferenceOptions> Options)
+    [property: FromServices] IOptions<InferenceOptions> Options,
+    [property: FromServices] IOptions<Evaluations.EvaluationOptions> Evaluation)
 {
     /// <summary>The multipart fields of an instance evaluation.</summary>
     public static readonly string[] Fields = ["predictions", "groundTruth", "classMap"];
@@ -68,6 +70,8 @@ public sealed record EvaluateInstancesRequest(
     public long ImageIdValue => QueryValues.LongNumber(ImageId) ?? 1;
 
     public long MaxPixels => Options.Value.Images.MaxPixels;
+
+    public int MaxCategories => Evaluation.Value.MaxClasses;
 
     public Task<UploadedFiles> ReadFilesAsync(CancellationToken cancellationToken) => Uploads.ReadFilesAsync(Context.Request, Fields, cancellationToken);
 }

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.IO.Hashing;
 using SegServe.Inference.Imaging;
 using SegServe.Inference.Memory;
 
@@ -15,7 +16,9 @@ public sealed record ArchivePair(string Name, ZipArchiveEntry GroundTruth, ZipAr
 /// A zip of evaluation samples, paired by file name: <c>groundTruth/NAME.png</c> (or <c>gt</c>, <c>label(s)</c>,
 /// <c>annotation(s)</c>) with <c>prediction/NAME.png</c> (or <c>predictions</c>, <c>pred</c>), or with
 /// <c>images/NAME.*</c> when a model predicts. Every pair is checked before any is read; entries are then read one
-/// pair at a time, each within the byte limit however large the archive says it is.
+/// pair at a time, each within the byte limit however large the archive says it is. An entry is accepted only whole:
+/// encrypted entries, unsupported compression methods, damaged deflate streams, a size other than the one declared
+/// and a CRC-32 mismatch are each an <see cref="EvaluationFault.UnreadableArchive"/> naming the entry.
 /// </summary>
 public sealed class PairArchive : IDisposable
 {
@@ -51,6 +54,12 @@ public sealed class PairArchive : IDisposable
         {
             return new PairArchive(zip, Match(zip, imagesAllowed, maxPairs));
         }
+        catch (InvalidDataException ex)
+        {
+            // The central directory is read when the entries are first listed.
+            zip.Dispose();
+            throw new EvaluationInputException(EvaluationFault.UnreadableArchive, $"'archive' is not a readable zip file: {ex.Message}");
+        }
         catch
         {
             zip.Dispose();
@@ -58,18 +67,20 @@ public sealed class PairArchive : IDisposable
         }
     }
 
-    /// <summary>Reads one entry into a pooled buffer.</summary>
+    /// <summary>Reads one entry into a pooled buffer, checked against the size and CRC-32 the archive declares.</summary>
     /// <exception cref="ImageRejectedException">The entry holds more than <paramref name="maxBytes"/>.</exception>
-    /// <exception cref="EvaluationInputException">The entry cannot be decompressed.</exception>
+    /// <exception cref="EvaluationInputException">The entry is encrypted, cannot be decompressed, or is not what the archive declares.</exception>
     public static async Task<PooledBytes> ReadAsync(ZipArchiveEntry entry, string pairName, long maxBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        RefuseEncrypted(entry);
+        PooledBytes bytes;
         try
         {
             Stream stream = await entry.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
-                return await PooledBytes.ReadAsync(stream, maxBytes, cancellationToken).ConfigureAwait(false)
+                bytes = await PooledBytes.ReadAsync(stream, maxBytes, cancellationToken).ConfigureAwait(false)
                     ?? throw new ImageRejectedException(ImageRejection.TooManyBytes, $"'{entry.FullName}' ({pairName}) in the archive is larger than the limit of {maxBytes} bytes.");
             }
         }
@@ -77,9 +88,47 @@ public sealed class PairArchive : IDisposable
         {
             throw new EvaluationInputException(EvaluationFault.UnreadableArchive, $"'{entry.FullName}' in the archive cannot be decompressed: {ex.Message}");
         }
+
+        try
+        {
+            Verify(entry, bytes.Memory.Span);
+            return bytes;
+        }
+        catch
+        {
+            bytes.Dispose();
+            throw;
+        }
     }
 
     public void Dispose() => _zip.Dispose();
+
+    private static void RefuseEncrypted(ZipArchiveEntry entry)
+    {
+        if (entry.IsEncrypted)
+        {
+            throw new EvaluationInputException(EvaluationFault.UnreadableArchive, $"'{entry.FullName}' in the archive is encrypted; send the archive without a password.");
+        }
+    }
+
+    /// <summary>The decompressed entry must have the length and CRC-32 its central directory record declares.</summary>
+    private static void Verify(ZipArchiveEntry entry, ReadOnlySpan<byte> content)
+    {
+        if (content.Length != entry.Length)
+        {
+            throw new EvaluationInputException(
+                EvaluationFault.UnreadableArchive,
+                $"'{entry.FullName}' in the archive decompresses to {content.Length} bytes, not the {entry.Length} it declares: the archive is damaged.");
+        }
+
+        uint crc = Crc32.HashToUInt32(content);
+        if (crc != entry.Crc32)
+        {
+            throw new EvaluationInputException(
+                EvaluationFault.UnreadableArchive,
+                $"'{entry.FullName}' in the archive fails its CRC-32 check (0x{crc:x8}, declared 0x{entry.Crc32:x8}): the archive is damaged.");
+        }
+    }
 
     private static List<ArchivePair> Match(ZipArchive zip, bool imagesAllowed, int maxPairs)
     {
@@ -94,6 +143,11 @@ public sealed class PairArchive : IDisposable
             }
 
             string[] parts = entry.FullName.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 0)
+            {
+                continue;
+            }
+
             string folder = parts.Length >= 2 ? parts[^2].ToLowerInvariant() : "";
             string stem = Path.GetFileNameWithoutExtension(parts[^1]);
             switch (folder)
@@ -124,12 +178,15 @@ public sealed class PairArchive : IDisposable
         var unmatched = new List<string>();
         foreach ((string stem, ZipArchiveEntry truth) in truths)
         {
+            RefuseEncrypted(truth);
             if (predictions.TryGetValue(stem, out ZipArchiveEntry? prediction))
             {
+                RefuseEncrypted(prediction);
                 pairs.Add(new ArchivePair(stem, truth, prediction, IsImage: false));
             }
             else if (imagesAllowed && images.TryGetValue(stem, out ZipArchiveEntry? image))
             {
+                RefuseEncrypted(image);
                 pairs.Add(new ArchivePair(stem, truth, image, IsImage: true));
             }
             else

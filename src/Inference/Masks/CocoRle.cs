@@ -260,11 +260,29 @@ public sealed class CocoRle
         return Checked(new CocoRle(height, width, values));
     }
 
+    /// <summary>Largest coordinate magnitude a polygon may have (pixels): far beyond any image this service reads.</summary>
+    public const double MaxPolygonCoordinate = 1 << 30;
+
     /// <summary>The union of polygons (each x0,y0,x1,y1,… in pixels), rasterised as pycocotools' <c>frPyObjects</c> + <c>merge</c>.</summary>
-    public static CocoRle FromPolygons(IReadOnlyList<IReadOnlyList<double>> polygons, int height, int width)
+    public static CocoRle FromPolygons(IReadOnlyList<IReadOnlyList<double>> polygons, int height, int width) =>
+        FromPolygons(polygons, height, width, long.MaxValue);
+
+    /// <summary>
+    /// The union of polygons, rasterised as pycocotools does but only where the outline crosses the image's columns:
+    /// the work and memory are proportional to the column crossings inside the image, whatever the coordinates.
+    /// </summary>
+    /// <param name="polygons">Each x0,y0,x1,y1,… in pixels, within ±<see cref="MaxPolygonCoordinate"/>.</param>
+    /// <param name="height">Mask height.</param>
+    /// <param name="width">Mask width.</param>
+    /// <param name="maxCrossings">Most column crossings all polygons together may have.</param>
+    /// <exception cref="FormatException">A polygon has too few points, a coordinate that is not finite or beyond ±<see cref="MaxPolygonCoordinate"/>, or more crossings than allowed.</exception>
+    public static CocoRle FromPolygons(IReadOnlyList<IReadOnlyList<double>> polygons, int height, int width, long maxCrossings)
     {
         ArgumentNullException.ThrowIfNull(polygons);
+        ArgumentOutOfRangeException.ThrowIfNegative(height);
+        ArgumentOutOfRangeException.ThrowIfNegative(width);
         var parts = new List<CocoRle>(polygons.Count);
+        long budget = maxCrossings;
         foreach (IReadOnlyList<double> polygon in polygons)
         {
             if (polygon.Count < 6 || polygon.Count % 2 != 0)
@@ -272,7 +290,17 @@ public sealed class CocoRle
                 throw new FormatException($"A polygon needs at least 3 points as x,y pairs (got {polygon.Count} numbers).");
             }
 
-            parts.Add(FromPolygon(polygon, height, width));
+            foreach (double value in polygon)
+            {
+                if (!double.IsFinite(value) || Math.Abs(value) > MaxPolygonCoordinate)
+                {
+                    throw new FormatException($"A polygon coordinate ({value}) is not a number within ±{MaxPolygonCoordinate}.");
+                }
+            }
+
+            CocoRle part = FromPolygon(polygon, height, width, budget);
+            budget -= part.Counts.Length;
+            parts.Add(part);
         }
 
         return Union(parts, height, width);
@@ -334,76 +362,62 @@ public sealed class CocoRle
             : throw new FormatException($"The RLE runs cover {total} pixels, not {rle.Height}×{rle.Width} = {(long)rle.Height * rle.Width}.");
     }
 
-    /// <summary>pycocotools <c>rleFrPoly</c>: the polygon's boundary traced at 5× resolution, then the column crossings.</summary>
-    private static CocoRle FromPolygon(IReadOnlyList<double> xy, int h, int w)
+    /// <summary>
+    /// pycocotools <c>rleFrPoly</c>: the polygon's boundary traced at 5× resolution, then the column crossings. The
+    /// trace is not walked point by point: along each edge the column index is monotonic, so only the steps where it
+    /// passes a pixel column of the image are found (by bisection), which yields the same crossings as the full walk.
+    /// </summary>
+    private static CocoRle FromPolygon(IReadOnlyList<double> xy, int h, int w, long maxCrossings)
     {
         const double Scale = 5;
         int k = xy.Count / 2;
-        var x = new int[k + 1];
-        var y = new int[k + 1];
+        var x = new long[k + 1];
+        var y = new long[k + 1];
         for (int j = 0; j < k; j++)
         {
-            x[j] = (int)((Scale * xy[j * 2]) + .5);
-            y[j] = (int)((Scale * xy[(j * 2) + 1]) + .5);
+            x[j] = (long)((Scale * xy[j * 2]) + .5);
+            y[j] = (long)((Scale * xy[(j * 2) + 1]) + .5);
         }
 
         x[k] = x[0];
         y[k] = y[0];
-        var u = new List<int>();
-        var v = new List<int>();
+        var crossings = new List<uint>();
+        long lastU = 0;
+        long lastV = 0;
         for (int j = 0; j < k; j++)
         {
-            int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
-            int dx = Math.Abs(xe - xs);
-            int dy = Math.Abs(ys - ye);
-            bool flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
-            if (flip)
+            var edge = new TracedEdge(x[j], y[j], x[j + 1], y[j + 1]);
+            (long firstU, long firstV) = edge.First;
+            if (j > 0)
             {
-                (xs, xe) = (xe, xs);
-                (ys, ye) = (ye, ys);
+                AddCrossing(crossings, lastU, lastV, firstU, firstV, h, w, maxCrossings);
             }
 
-            double s = dx >= dy ? (double)(ye - ys) / dx : (double)(xe - xs) / dy;
-            if (dx >= dy)
+            // Each pixel column c is crossed where the trace steps between 5c+2 and 5c+3 (pycocotools' xd test).
+            long low = Math.Min(edge.U(0), edge.U(edge.Steps));
+            long high = Math.Max(edge.U(0), edge.U(edge.Steps));
+            long firstColumn = Math.Max(0, CeilingDiv(low - 2, 5));
+            long lastColumn = Math.Min(w - 1, FloorDiv(high - 3, 5));
+            for (long c = firstColumn; c <= lastColumn; c++)
             {
-                for (int d = 0; d <= dx; d++)
+                long t = edge.StepPast((5 * c) + 2);
+                if (t < 1)
                 {
-                    int t = flip ? dx - d : d;
-                    u.Add(t + xs);
-                    v.Add((int)(ys + (s * t) + .5));
+                    continue;
+                }
+
+                // The trace visits t-1 then t, or t then t-1 when the edge is walked backwards.
+                if (edge.Backwards)
+                {
+                    AddCrossing(crossings, edge.U(t), edge.V(t), edge.U(t - 1), edge.V(t - 1), h, w, maxCrossings);
+                }
+                else
+                {
+                    AddCrossing(crossings, edge.U(t - 1), edge.V(t - 1), edge.U(t), edge.V(t), h, w, maxCrossings);
                 }
             }
-            else
-            {
-                for (int d = 0; d <= dy; d++)
-                {
-                    int t = flip ? dy - d : d;
-                    v.Add(t + ys);
-                    u.Add((int)(xs + (s * t) + .5));
-                }
-            }
-        }
 
-        var crossings = new List<uint>();
-        for (int j = 1; j < u.Count; j++)
-        {
-            if (u[j] == u[j - 1])
-            {
-                continue;
-            }
-
-            double xd = u[j] < u[j - 1] ? u[j] : u[j] - 1;
-            xd = ((xd + .5) / Scale) - .5;
-            if (Math.Floor(xd) != xd || xd < 0 || xd > w - 1)
-            {
-                continue;
-            }
-
-            double yd = v[j] < v[j - 1] ? v[j] : v[j - 1];
-            yd = ((yd + .5) / Scale) - .5;
-            yd = yd < 0 ? 0 : yd > h ? h : yd;
-            yd = Math.Ceiling(yd);
-            crossings.Add((uint)(((int)xd * h) + (int)yd));
+            (lastU, lastV) = edge.Last;
         }
 
         crossings.Add((uint)(h * w));
@@ -435,6 +449,103 @@ public sealed class CocoRle
         }
 
         return new CocoRle(h, w, [.. b]);
+    }
+
+    /// <summary>One step of the trace, from (ua, va) to (ub, vb): a crossing where it changes column inside the image.</summary>
+    private static void AddCrossing(List<uint> crossings, long ua, long va, long ub, long vb, int h, int w, long maxCrossings)
+    {
+        const double Scale = 5;
+        if (ub == ua)
+        {
+            return;
+        }
+
+        double xd = ub < ua ? ub : ub - 1;
+        xd = ((xd + .5) / Scale) - .5;
+        if (Math.Floor(xd) != xd || xd < 0 || xd > w - 1)
+        {
+            return;
+        }
+
+        double yd = vb < va ? vb : va;
+        yd = ((yd + .5) / Scale) - .5;
+        yd = yd < 0 ? 0 : yd > h ? h : yd;
+        yd = Math.Ceiling(yd);
+        if (crossings.Count >= maxCrossings)
+        {
+            throw new FormatException($"The polygons cross the image's columns more than {maxCrossings} times.");
+        }
+
+        crossings.Add((uint)(((long)xd * h) + (long)yd));
+    }
+
+    private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
+    private static long CeilingDiv(long a, long b) => -FloorDiv(-a, b);
+
+    /// <summary>
+    /// One polygon edge as pycocotools traces it: along its longer axis one step at a time (t = 0…<see cref="Steps"/>),
+    /// the other coordinate rounded, walked backwards when it runs right-to-left (or bottom-to-top).
+    /// </summary>
+    private readonly struct TracedEdge
+    {
+        private readonly long _xs;
+        private readonly long _ys;
+        private readonly double _slope;
+        private readonly bool _alongX;
+
+        public TracedEdge(long xs, long ys, long xe, long ye)
+        {
+            long dx = Math.Abs(xe - xs);
+            long dy = Math.Abs(ys - ye);
+            _alongX = dx >= dy;
+            Backwards = (_alongX && xs > xe) || (!_alongX && ys > ye);
+            if (Backwards)
+            {
+                (xs, xe) = (xe, xs);
+                (ys, ye) = (ye, ys);
+            }
+
+            _xs = xs;
+            _ys = ys;
+            _slope = _alongX ? (double)(ye - ys) / dx : (double)(xe - xs) / dy;
+            Steps = _alongX ? dx : dy;
+        }
+
+        public long Steps { get; }
+
+        public bool Backwards { get; }
+
+        public (long U, long V) First => Backwards ? (U(Steps), V(Steps)) : (U(0), V(0));
+
+        public (long U, long V) Last => Backwards ? (U(0), V(0)) : (U(Steps), V(Steps));
+
+        public long U(long t) => _alongX ? _xs + t : (long)(_xs + (_slope * t) + .5);
+
+        public long V(long t) => _alongX ? (long)(_ys + (_slope * t) + .5) : _ys + t;
+
+        /// <summary>The first step t at which the (monotonic) column index has passed <paramref name="level"/> + ½, or −1 if it does not within the edge.</summary>
+        public long StepPast(long level)
+        {
+            bool rising = U(Steps) >= U(0);
+            long low = 0;
+            long high = Steps + 1;
+            while (low < high)
+            {
+                long mid = low + ((high - low) / 2);
+                bool past = rising ? U(mid) > level : U(mid) <= level;
+                if (past)
+                {
+                    high = mid;
+                }
+                else
+                {
+                    low = mid + 1;
+                }
+            }
+
+            return low <= Steps ? low : -1;
+        }
     }
 
     /// <summary>pycocotools <c>rleMerge</c> with <c>intersect = 0</c>: the union of masks of one size.</summary>

@@ -50,6 +50,7 @@ public static class CocoEvaluator
     private static readonly double[] s_recallThresholds = Linspace(0.0, 1.0, 101);
     private static readonly int[] s_maxDets = [1, 10, 100];
     private static readonly (double Low, double High)[] s_areas = [(0, 1e10), (0, 32 * 32), (32 * 32, 96 * 96), (96 * 96, 1e10)];
+    private static readonly ImageEvaluation?[] s_nothing = new ImageEvaluation?[s_areas.Length];
 
     /// <summary>Scores <paramref name="detections"/> against <paramref name="truth"/> over <paramref name="imageIds"/> and <paramref name="categoryIds"/>.</summary>
     public static CocoScores Evaluate(
@@ -92,8 +93,17 @@ public static class CocoEvaluator
             var perImage = new List<ImageEvaluation?[]>(imageIds.Count);
             foreach (long imageId in imageIds)
             {
-                List<GroundTruthInstance> g = truthBy.GetValueOrDefault((imageId, categoryIds[ki])) ?? [];
-                List<(DetectedInstance D, long Id)> d = detectionsBy.GetValueOrDefault((imageId, categoryIds[ki])) ?? [];
+                List<GroundTruthInstance>? truthHere = truthBy.GetValueOrDefault((imageId, categoryIds[ki]));
+                List<(DetectedInstance D, long Id)>? detectionsHere = detectionsBy.GetValueOrDefault((imageId, categoryIds[ki]));
+                if (truthHere is null && detectionsHere is null)
+                {
+                    // Nothing of this category on this image (most cells of a large file): nothing to evaluate or allocate.
+                    perImage.Add(s_nothing);
+                    continue;
+                }
+
+                List<GroundTruthInstance> g = truthHere ?? [];
+                List<(DetectedInstance D, long Id)> d = detectionsHere ?? [];
                 var sorted = d.Select((x, i) => (x, i)).OrderBy(p => -p.x.D.Score).ThenBy(p => p.i).Select(p => p.x).Take(s_maxDets[^1]).ToList();
                 double[,] ious = new double[sorted.Count, g.Count];
                 for (int di = 0; di < sorted.Count; di++)
