@@ -39,7 +39,7 @@ internal static partial class ProblemWriter
         }
 
         details.Extensions["traceId"] = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier;
-        Record(context, problem);
+        Record(context, problem.Kind, problem.Detail, problem.Extensions?.GetValueOrDefault("parameter") as string);
         IProblemDetailsService service = context.RequestServices.GetRequiredService<IProblemDetailsService>();
         bool written = await service.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = details, Exception = exception }).ConfigureAwait(false);
         if (!written)
@@ -59,28 +59,29 @@ internal static partial class ProblemWriter
     }
 
     /// <summary>One structured line per refused request (status, reason, route, parameter, detail, all bounded) and the count by reason.</summary>
-    private static void Record(HttpContext context, Problem problem)
+    internal static void Record(HttpContext context, ProblemKind kind, string detail, string? parameter)
     {
-        string route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(none)";
-        string reason = Reason(problem.Kind);
-        context.RequestServices.GetService<ApiMetrics>()?.Rejected(reason, problem.Kind.Status, route);
+        // The exception handler runs with the endpoint cleared: the failed request's endpoint is in its feature.
+        Endpoint? endpoint = context.GetEndpoint() ?? context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Endpoint;
+        string route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? "(none)";
+        string reason = Reason(kind);
+        context.RequestServices.GetService<ApiMetrics>()?.Rejected(reason, kind.Status, route);
 
         ILogger logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
-        string? parameter = problem.Extensions?.GetValueOrDefault("parameter") as string;
-        string detail = ProblemCatalog.Shorten(problem.Detail, ProblemCatalog.MaxEcho);
-        if (problem.Kind.Status == StatusCodes.Status500InternalServerError)
+        detail = ProblemCatalog.Shorten(detail, ProblemCatalog.MaxEcho);
+        if (kind.Status == StatusCodes.Status500InternalServerError)
         {
             // A fault, not a refusal: the exception handler logs it in full (with the exception), once.
             return;
         }
 
-        if (problem.Kind.Status > StatusCodes.Status500InternalServerError)
+        if (kind.Status > StatusCodes.Status500InternalServerError)
         {
-            LogFailed(logger, context.Request.Method, route, problem.Kind.Status, reason, parameter, detail);
+            LogFailed(logger, context.Request.Method, route, kind.Status, reason, parameter, detail);
         }
         else
         {
-            LogRefused(logger, context.Request.Method, route, problem.Kind.Status, reason, parameter, detail);
+            LogRefused(logger, context.Request.Method, route, kind.Status, reason, parameter, detail);
         }
     }
 
