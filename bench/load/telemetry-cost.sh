@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cost of telemetry: the service with telemetry fully on (request, stage and batch spans recorded; metrics
 # collected and /metrics scraped every second, as Prometheus would) against Telemetry:Enabled=false, in one run on one
-# machine, the two variants alternating, RUNS times each; prints the medians and their ratios.
+# machine, the two variants alternating, RUNS times each; prints the medians and their ratios, with the server's own
+# CPU time per request (less sensitive than throughput to other work on the machine).
 #
 #   bench/load/telemetry-cost.sh [-d SECONDS] [-c "4 16"] [-r RUNS] [--model selfie] [--out DIR]
 #
@@ -58,8 +59,15 @@ for run in $(seq 1 "$runs"); do
     fi
     for c in $concurrencies; do
       echo "== run $run, telemetry $variant, concurrency $c" >&2
-      bash "$load" "$url/v1/models/$model/segment" image "$images"/*.jpg -c "$c" -d "$seconds" --warmup 2 \
-          --json "$out/$variant-c$c-r$run.json" >&2
+      json="$out/$variant-c$c-r$run.json"
+      bash "$load" "$url/v1/models/$model/segment" image "$images"/*.jpg -c "$c" -d 3 >/dev/null 2>&1
+      # The server's own CPU time (/proc/PID/stat) around the measured part: CPU milliseconds per request.
+      before=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
+      bash "$load" "$url/v1/models/$model/segment" image "$images"/*.jpg -c "$c" -d "$seconds" --json "$json" >&2
+      after=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
+      jq --argjson ticks "$((after - before))" --argjson hz "$(getconf CLK_TCK)" \
+         '. + {server_cpu_ms_per_request: ($ticks * 1000 / $hz / (.result.requests | if . == 0 then 1 else . end))}' "$json" >"$json.tmp"
+      mv "$json.tmp" "$json"
     done
     stop
   done
@@ -68,8 +76,8 @@ done
 {
   echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; model $model; ${seconds} s per point; medians of $runs runs."
   echo
-  echo "| concurrency | req/s on | req/s off | on/off | p50 ms on | p50 ms off | on/off | p99 ms on | p99 ms off | on/off |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| concurrency | req/s on | req/s off | on/off | p50 ms on | p50 ms off | on/off | p99 ms on | p99 ms off | on/off | CPU ms/req on | CPU ms/req off | on/off |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for c in $concurrencies; do
     jq -rs --argjson c "$c" '
       def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
@@ -79,7 +87,9 @@ done
       ($on | map(.rps) | median) as $ron | ($off | map(.rps) | median) as $roff |
       ($on | map(.p50_ms) | median) as $pon | ($off | map(.p50_ms) | median) as $poff |
       ($on | map(.p99_ms) | median) as $qon | ($off | map(.p99_ms) | median) as $qoff |
-      "| \($c) | \($ron | r2) | \($roff | r2) | \($ron / $roff * 1000 | round / 1000) | \($pon | r2) | \($poff | r2) | \($pon / $poff * 1000 | round / 1000) | \($qon | r2) | \($qoff | r2) | \($qon / $qoff * 1000 | round / 1000) |"' \
+      (map(select(.variant == "on")) | map(.server_cpu_ms_per_request) | median) as $con |
+      (map(select(.variant == "off")) | map(.server_cpu_ms_per_request) | median) as $coff |
+      "| \($c) | \($ron | r2) | \($roff | r2) | \($ron / $roff * 1000 | round / 1000) | \($pon | r2) | \($poff | r2) | \($pon / $poff * 1000 | round / 1000) | \($qon | r2) | \($qoff | r2) | \($qon / $qoff * 1000 | round / 1000) | \($con | r2) | \($coff | r2) | \($con / $coff * 1000 | round / 1000) |"' \
       <(for f in "$out"/on-c"$c"-r*.json; do jq '. + {variant: "on"}' "$f"; done; for f in "$out"/off-c"$c"-r*.json; do jq '. + {variant: "off"}' "$f"; done)
   done
 } >"$out/results.md"
