@@ -2,7 +2,8 @@
 # The cost of telemetry: the service with telemetry fully on (request, stage and batch spans recorded; metrics
 # collected and /metrics scraped every second, as Prometheus would) against Telemetry:Enabled=false, in one run on one
 # machine, the two variants alternating, RUNS times each; prints the medians and their ratios, with the server's own
-# CPU time per request (less sensitive than throughput to other work on the machine).
+# CPU time per request (less sensitive than throughput to other work on the machine). The per-caller rate limit is off
+# (one load generator is one caller), and every run must answer 200 only: see the status lines.
 #
 #   bench/load/telemetry-cost.sh [-d SECONDS] [-c "4 16"] [-r RUNS] [--model selfie] [--out DIR]
 #
@@ -45,10 +46,14 @@ stop() {
 trap stop EXIT
 
 for run in $(seq 1 "$runs"); do
-  for variant in on off; do
+  # Alternating order (on first in odd runs, off first in even ones): a machine that warms up or cools down while
+  # the script runs favours neither.
+  order="on off"; [ $((run % 2)) -eq 0 ] && order="off on"
+  for variant in $order; do
     enabled=true; [ "$variant" = off ] && enabled=false
     (cd "$repo/src/Api" && exec dotnet "$api" --urls "$url" --Inference:ModelsDirectory="$repo/models" \
-        --Inference:ExecutionProvider=Cpu --Logging:LogLevel:Default=Warning --Telemetry:Enabled="$enabled") \
+        --Inference:ExecutionProvider=Cpu --Logging:LogLevel:Default=Warning --RateLimiting:Enabled=false \
+        --Telemetry:Enabled="$enabled") \
         >"$out/server-$variant-$run.log" 2>&1 &
     server=$!
     for _ in $(seq 1 120); do curl -fs "$url/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
