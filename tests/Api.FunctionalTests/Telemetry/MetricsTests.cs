@@ -98,3 +98,24 @@ public sealed class MetricsPortTests(MetricsPortFactory factory) : IClassFixture
         }
     }
 }
+
+/// <summary><c>Authentication:ProtectMetrics=true</c>: scraping is under the API's own rule (here: a key, as anonymous access is off).</summary>
+public sealed class ProtectedMetricsTests(ProtectedMetricsFactory factory) : IClassFixture<ProtectedMetricsFactory>
+{
+    [Fact]
+    public async Task Metrics_NeedsAKey_WhenProtected()
+    {
+        using HttpClient client = factory.CreateClient();
+        CancellationToken cancel = TestContext.Current.CancellationToken;
+        using (HttpResponseMessage anonymous = await client.GetAsync("/metrics", cancel))
+        {
+            await anonymous.ProblemAsync(401);
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Add("X-Api-Key", ProtectedMetricsFactory.Key);
+        using HttpResponseMessage withKey = await client.SendAsync(request, cancel);
+        Assert.Equal(HttpStatusCode.OK, withKey.StatusCode);
+        Assert.Contains("segserve_queue_depth", await withKey.Content.ReadAsStringAsync(cancel), StringComparison.Ordinal);
+    }
+}

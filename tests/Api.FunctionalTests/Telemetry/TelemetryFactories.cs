@@ -89,3 +89,19 @@ public sealed class MetricsPortFactory : KestrelFactory
         builder.UseSetting("Authentication:AllowAnonymous", "false");
     }
 }
+
+/// <summary>The default service with <c>Authentication:ProtectMetrics=true</c>, no anonymous access and one user key.</summary>
+public sealed class ProtectedMetricsFactory : DefaultModelsFactory
+{
+    public const string Key = "metrics-test-key-0123456789";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Authentication:ProtectMetrics", "true");
+        builder.UseSetting("Authentication:AllowAnonymous", "false");
+        builder.UseSetting("Authentication:ApiKeys:0:Name", "scraper");
+        builder.UseSetting("Authentication:ApiKeys:0:Sha256", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Key))));
+        builder.UseSetting("Authentication:ApiKeys:0:Roles:0", "user");
+    }
+}
