@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using SegServe.Api.Problems;
 using SegServe.Inference.Models;
 
@@ -24,6 +25,7 @@ public static class ModelResolution
     public static SegmentationModel Ready(IModelRegistry registry, string name, HttpContext? user = null)
     {
         SegmentationModel model = Find(registry, name);
+        TagMetrics(user, name);
         ModelState state = model.State;
         if (state.Status != ModelStatus.Ready)
         {
@@ -35,6 +37,13 @@ public static class ModelResolution
         user?.Response.RegisterForDispose(model.Lease());
         return model;
     }
+
+    /// <summary>
+    /// Tags the request's <c>http.server.request.duration</c> with the model (only a model that exists: the route's
+    /// value alone would let callers invent tags).
+    /// </summary>
+    internal static void TagMetrics(HttpContext? context, string name) =>
+        context?.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(new KeyValuePair<string, object?>("model", name));
 
     /// <summary>The name in the route's <c>{name}</c>, looked up in the request's registry.</summary>
     internal static (IModelRegistry Registry, string Name) FromRoute(HttpContext context)
@@ -69,6 +78,8 @@ public sealed class KnownModel(SegmentationModel model)
     public static ValueTask<KnownModel?> BindAsync(HttpContext context)
     {
         (IModelRegistry registry, string name) = ModelResolution.FromRoute(context);
-        return ValueTask.FromResult<KnownModel?>(new KnownModel(ModelResolution.Find(registry, name)));
+        SegmentationModel model = ModelResolution.Find(registry, name);
+        ModelResolution.TagMetrics(context, name);
+        return ValueTask.FromResult<KnownModel?>(new KnownModel(model));
     }
 }

@@ -80,6 +80,7 @@ public static class HostingExtensions
 
         services.AddSegServeSecurity();
         services.AddSegServeOpenApi();
+        builder.AddSegServeTelemetry();
         return builder;
     }
 
@@ -88,6 +89,7 @@ public static class HostingExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseSegServeTelemetry();
         app.UseBodySizeLimits(app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.MaxJsonBodyBytes);
         app.UseSegServeSecurity();
         app.UseSegServeOpenApi();

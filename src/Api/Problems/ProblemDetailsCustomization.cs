@@ -15,6 +15,7 @@ internal static class ProblemDetailsCustomization
         if (problem is HttpValidationProblemDetails validation)
         {
             DescribeValidation(context.HttpContext.Request, validation);
+            ProblemWriter.Record(context.HttpContext, ProblemCatalog.InvalidParameter, validation.Detail ?? ProblemCatalog.InvalidParameter.Title, validation.Extensions.TryGetValue("parameter", out object? parameter) ? parameter as string : null);
             return;
         }
 
@@ -38,6 +39,7 @@ internal static class ProblemDetailsCustomization
             StatusCodes.Status400BadRequest => $"The request to {request.Method} {request.Path} could not be read; see /swagger for what it takes.",
             _ => kind.Title,
         };
+        ProblemWriter.Record(context.HttpContext, kind, problem.Detail, null);
     }
 
     /// <summary>

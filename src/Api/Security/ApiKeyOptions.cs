@@ -19,6 +19,12 @@ public sealed class ApiKeyOptions
     /// <summary>Whether <c>/health/*</c> needs a key too (probes usually come from inside the cluster: off by default).</summary>
     public bool ProtectHealth { get; set; }
 
+    /// <summary>
+    /// Whether <c>/metrics</c> is under the API's rule too — a user key, or anonymous access while
+    /// <see cref="AllowAnonymous"/> allows it, as for <see cref="ProtectHealth"/> (Prometheus scrapes without one: off by default).
+    /// </summary>
+    public bool ProtectMetrics { get; set; }
+
     /// <summary>The keys: a name, the SHA-256 of the key (never the key itself) and roles.</summary>
     public List<ApiKey> ApiKeys { get; set; } = [];
 }

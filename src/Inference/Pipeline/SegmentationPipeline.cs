@@ -189,7 +189,7 @@ public sealed class SegmentationPipeline(ImageDecoder decoder, TimeProvider time
             ArrayPool<float>.Shared.Return(tensor);
         }
 
-        timer.AddQueueAndInference(output.QueueWait, output.RunTime);
+        timer.AddRun(output, model.Name, model.Provider?.Name);
         if (cancellationToken.IsCancellationRequested)
         {
             output.Dispose();

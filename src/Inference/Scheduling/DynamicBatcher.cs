@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using SegServe.Inference.Telemetry;
+
 namespace SegServe.Inference.Scheduling;
 
 /// <summary>
@@ -81,7 +84,7 @@ public sealed class DynamicBatcher : IDisposable
         ArgumentNullException.ThrowIfNull(shape);
         cancellationToken.ThrowIfCancellationRequested();
         DateTimeOffset now = _time.GetUtcNow();
-        var item = new QueueItem(input, shape, _time.GetTimestamp(), now, deadline);
+        var item = new QueueItem(input, shape, _time.GetTimestamp(), now, deadline) { Caller = Activity.Current?.Context ?? default };
         if (deadline <= now)
         {
             Count(ItemOutcome.Expired);
@@ -299,7 +302,10 @@ public sealed class DynamicBatcher : IDisposable
     private void Execute(List<QueueItem> batch)
     {
         long start = _time.GetTimestamp();
+        DateTimeOffset startedAt = _time.GetUtcNow();
         int count = batch.Count;
+        Activity? span = InferenceTelemetry.HasListeners ? InferenceTelemetry.StartBatch(Model, count, Callers(batch), startedAt) : null;
+        string? failed = null;
         try
         {
             var inputs = new ReadOnlyMemory<float>[count];
@@ -336,6 +342,7 @@ public sealed class DynamicBatcher : IDisposable
 #pragma warning restore CA1031
             {
                 var failure = new BatchFailedException($"The model run (a batch of {count}) failed: {ex.Message}", ex);
+                failed = failure.Message;
                 foreach (QueueItem item in batch)
                 {
                     Count(ItemOutcome.Failed);
@@ -360,6 +367,8 @@ public sealed class DynamicBatcher : IDisposable
                 output.BatchSize = count;
                 output.QueueWait = _time.GetElapsedTime(batch[i].EnqueuedTimestamp, start);
                 output.RunTime = runTime;
+                output.RunStartedAt = startedAt;
+                output.BatchActivity = span?.Context ?? default;
                 Count(ItemOutcome.Ok);
                 if (!batch[i].Completion.TrySetResult(output))
                 {
@@ -369,9 +378,21 @@ public sealed class DynamicBatcher : IDisposable
         }
         finally
         {
+            InferenceTelemetry.EndBatch(span, startedAt + _time.GetElapsedTime(start), failed);
             Interlocked.Decrement(ref _inFlight);
             _instances.Release();
         }
+    }
+
+    private static ActivityContext[] Callers(List<QueueItem> batch)
+    {
+        var callers = new ActivityContext[batch.Count];
+        for (int i = 0; i < callers.Length; i++)
+        {
+            callers[i] = batch[i].Caller;
+        }
+
+        return callers;
     }
 
     private void Record(List<QueueItem> batch, long start, TimeSpan runTime)
@@ -467,6 +488,9 @@ public sealed class DynamicBatcher : IDisposable
         public DateTimeOffset EnqueuedAt { get; } = enqueuedAt;
 
         public DateTimeOffset Deadline { get; } = deadline;
+
+        /// <summary>The span of the request that queued the item (default when untraced): the batch's span links to it.</summary>
+        public ActivityContext Caller { get; init; }
 
         /// <summary>Answers are never run inline on the thread that completes them (a model run, a timer).</summary>
         public TaskCompletionSource<ModelOutput> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

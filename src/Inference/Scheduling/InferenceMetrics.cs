@@ -43,7 +43,12 @@ public sealed class InferenceMetrics : IDisposable
         _meter = meterFactory.Create(MeterName);
         _items = _meter.CreateCounter<long>("segserve.queue.items", "{item}", "Queued requests by outcome: ok, rejected, expired, cancelled, failed.");
         _queueWait = _meter.CreateHistogram<double>("segserve.queue.wait", "ms", "Time from entering the queue to the start of the model run.");
-        _batchSize = _meter.CreateHistogram<int>("segserve.batch.size", "{item}", "Requests per model run.");
+        _batchSize = _meter.CreateHistogram<int>(
+            "segserve.batch.size",
+            "{item}",
+            "Requests per model run.",
+            tags: null,
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128] });
         _runTime = _meter.CreateHistogram<double>("segserve.batch.duration", "ms", "Duration of one model run (one batch).");
         _meter.CreateObservableGauge("segserve.queue.depth", ObserveDepth, "{item}", "Requests waiting in the queue.");
     }

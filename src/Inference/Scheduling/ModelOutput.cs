@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -53,6 +54,12 @@ public sealed class ModelOutput : IDisposable
 
     /// <summary>Duration of the model run (the whole batch).</summary>
     public TimeSpan RunTime { get; internal set; }
+
+    /// <summary>When the model run started (by the queue's clock).</summary>
+    public DateTimeOffset RunStartedAt { get; internal set; }
+
+    /// <summary>The span of the model run, while it is traced; default otherwise.</summary>
+    public ActivityContext BatchActivity { get; internal set; }
 
     /// <summary>The values, viewed as <typeparamref name="T"/> (which must match <see cref="ElementType"/>).</summary>
     public ReadOnlySpan<T> Data<T>()
