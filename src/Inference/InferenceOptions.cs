@@ -171,4 +171,11 @@ public sealed class ImageLimits
     /// <summary>How long a request waits for room in <see cref="MaxDecodedBytesInFlight"/>, in milliseconds (default 50).</summary>
     [Range(0, 60_000)]
     public int AdmissionWaitMilliseconds { get; set; } = 50;
+
+    /// <summary>
+    /// Most pixel memory ImageSharp keeps pooled between requests, in MiB (default 32). ImageSharp's own default is an
+    /// eighth of the machine's memory, which a burst of large images then holds for good.
+    /// </summary>
+    [Range(0, 65_536)]
+    public int PoolMegabytes { get; set; } = Imaging.ImagingMemory.DefaultPoolMegabytes;
 }

@@ -195,8 +195,8 @@ public sealed class FormatSettingTests
 
         OptionsValidationException ex = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
 
-        // 40,000,000 pixels × (3 RGB24 + 8 JPEG/WebP working + 3 turned) = 560,000,000 bytes.
-        Assert.Contains("560000000 bytes", ex.Message, StringComparison.Ordinal);
+        // 40,000,000 pixels × (3 RGB24 + 8 JPEG/WebP working + 8 the request's planes + 3 turned) = 880,000,000 bytes.
+        Assert.Contains("880000000 bytes", ex.Message, StringComparison.Ordinal);
     }
 
     private sealed class UnknownFormatFactory : SegServeFactory
@@ -215,6 +215,6 @@ public sealed class FormatSettingTests
         protected override bool WaitForModels => false;
 
         protected override void ConfigureSettings(IWebHostBuilder builder) =>
-            builder.UseSetting("Inference:Images:MaxDecodedBytesInFlight", "559999999");
+            builder.UseSetting("Inference:Images:MaxDecodedBytesInFlight", "879999999");
     }
 }

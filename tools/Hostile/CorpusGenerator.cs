@@ -63,10 +63,15 @@ public sealed class CorpusGenerator(int seed)
         });
     }
 
-    private void Files(string category, string name, string path, params (string Field, string FileName, string MediaType, byte[] Data)[] parts)
+    private void Files(string category, string name, string path, params (string Field, string FileName, string MediaType, byte[] Data)[] parts) =>
+        Files(category, name, path, validPixels: 0, parts);
+
+    // validPixels: the pixels of the valid images among the files (label maps near the pixel limit are held to seconds
+    // per megapixel, as images are).
+    private void Files(string category, string name, string path, long validPixels, params (string Field, string FileName, string MediaType, byte[] Data)[] parts)
     {
         (byte[] body, string contentType) = Crafted.Multipart(Boundary(), parts);
-        Add(new HostileRequest { Id = 0, Category = category, Name = name, Path = path, Body = body, ContentType = contentType });
+        Add(new HostileRequest { Id = 0, Category = category, Name = name, Path = path, Body = body, ContentType = contentType, ValidPixels = validPixels });
     }
 
     private void Json(string category, string name, string path, string json, string method = "POST") =>
@@ -479,7 +484,8 @@ public sealed class CorpusGenerator(int seed)
         Pair("size mismatch", "numClasses=2", Map(4, 4, (x, _) => x % 2), Map(5, 4, (x, _) => x % 2));
         Pair("prediction 1x2000000", "numClasses=2", Crafted.UniformGreyPng(1, 2_000_000, 1), Crafted.UniformGreyPng(1, 2_000_000, 0));
         Pair("ground truth declares 65535x65535", "numClasses=2", Crafted.DeclaredPng(65535, 65535), Crafted.DeclaredPng(65535, 65535));
-        Pair("ground truth 8000x5000", "numClasses=2", Crafted.UniformGreyPng(8000, 5000, 1), Crafted.UniformGreyPng(8000, 5000, 0));
+        Files("eval-semantic", "ground truth 8000x5000", "/v1/evaluate/semantic?numClasses=2", validPixels: 80_000_000,
+            ("prediction", "p.png", "image/png", Crafted.UniformGreyPng(8000, 5000, 1)), ("groundTruth", "g.png", "image/png", Crafted.UniformGreyPng(8000, 5000, 0)));
         Pair("ground truth is a JPEG", "numClasses=2", Map(4, 4, (x, _) => x % 2), SampleImages.Bases(seed)[1].Data);
         Pair("ground truth is text", "numClasses=2", Map(4, 4, (x, _) => x % 2), "not a png"u8.ToArray());
         Pair("ground truth empty", "numClasses=2", Map(4, 4, (x, _) => x % 2), []);
@@ -606,6 +612,7 @@ public sealed class CorpusGenerator(int seed)
 
         Zip("control: 3 pairs", Crafted.Zip(Pairs(3)));
         Zip("5000 pairs", Crafted.Zip(Pairs(5000, method: 0)));
+        Zip("1000 pairs (the default limit)", Crafted.Zip(Pairs(1000, method: 0)));
         Zip("5001 pairs", Crafted.Zip(Pairs(5001, method: 0)));
         List<Crafted.ZipEntrySpec> crc = Pairs(2);
         crc[1] = crc[1] with { CrcOverride = 0xDEADBEEF };
@@ -642,7 +649,7 @@ public sealed class CorpusGenerator(int seed)
         List<Crafted.ZipEntrySpec> bigPng = Pairs(1);
         bigPng.Add(new Crafted.ZipEntrySpec("groundTruth/big.png", Crafted.UniformGreyPng(8000, 5000, 0)));
         bigPng.Add(new Crafted.ZipEntrySpec("prediction/big.png", Crafted.UniformGreyPng(8000, 5000, 1)));
-        Zip("pair of 8000x5000 label maps", Crafted.Zip(bigPng));
+        Files("eval-zip", "pair of 8000x5000 label maps", path, validPixels: 80_000_000, ("archive", "a.zip", "application/zip", Crafted.Zip(bigPng)));
         Zip("traversal names", Crafted.Zip([new("../../groundTruth/a.png", label0), new("/etc/prediction/a.png", label1), new("groundTruth/..\\..\\b.png", label0)]));
         Zip("unpaired files", Crafted.Zip([new("groundTruth/a.png", label0), new("prediction/b.png", label1)]));
         Zip("duplicate names", Crafted.Zip([new("groundTruth/a.png", label0), new("groundTruth/a.png", label1), new("prediction/a.png", label1)]));

@@ -13,7 +13,7 @@ public sealed class EvaluationOptions
 
     /// <summary>Most pairs one zip archive may add.</summary>
     [Range(1, 100_000)]
-    public int MaxArchivePairs { get; set; } = 5_000;
+    public int MaxArchivePairs { get; set; } = 1_000;
 
     /// <summary>
     /// Most classes a semantic score may have. A run's totals and a response's confusion matrix hold classes² counts:

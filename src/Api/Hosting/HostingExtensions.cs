@@ -50,7 +50,12 @@ public static class HostingExtensions
         services.AddSingleton<IModelRegistry>(static sp => sp.GetRequiredService<ModelRepository>());
         services.AddHostedService<ModelLoader>();
         services.AddHostedService<ModelWatcher>();
-        services.AddSingleton(static sp => new ImageDecoder(sp.GetRequiredService<IOptions<InferenceOptions>>().Value.Images, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(static sp =>
+        {
+            ImageLimits images = sp.GetRequiredService<IOptions<InferenceOptions>>().Value.Images;
+            ImagingMemory.Configure(images.PoolMegabytes);
+            return new ImageDecoder(images, sp.GetRequiredService<TimeProvider>());
+        });
         services.AddSingleton<SegmentationPipeline>();
         services.AddSingleton<SemanticPairScorer>();
 

@@ -76,7 +76,7 @@ public static class MapEncoder
             throw new ArgumentException($"{masks.Count} instances do not fit a 16-bit PNG.", nameof(masks));
         }
 
-        ushort[] ids = System.Buffers.ArrayPool<ushort>.Shared.Rent(height * width);
+        ushort[] ids = Memory.BufferPool.Rent<ushort>(height * width);
         try
         {
             Array.Clear(ids, 0, height * width);
@@ -98,7 +98,7 @@ public static class MapEncoder
         }
         finally
         {
-            System.Buffers.ArrayPool<ushort>.Shared.Return(ids);
+            Memory.BufferPool.Return(ids);
         }
     }
 }

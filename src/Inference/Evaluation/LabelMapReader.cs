@@ -15,6 +15,20 @@ namespace SegServe.Inference.Evaluation;
 /// </summary>
 public static class LabelMapReader
 {
+    /// <summary>
+    /// The width × height a PNG's header declares (its first chunk, IHDR), for budgeting before it is read; 0 when the
+    /// bytes do not start as a PNG does (the read then says what is wrong).
+    /// </summary>
+    public static long DeclaredPixels(ReadOnlySpan<byte> png)
+    {
+        if (png.Length < 24 || !png[..8].SequenceEqual(PngSignature) || !png[12..16].SequenceEqual("IHDR"u8))
+        {
+            return 0;
+        }
+
+        return (long)BinaryPrimitives.ReadUInt32BigEndian(png[16..20]) * BinaryPrimitives.ReadUInt32BigEndian(png[20..24]);
+    }
+
     /// <summary>Reads <paramref name="png"/>; <paramref name="palette"/> maps colours to labels for RGB files.</summary>
     /// <param name="png">The file.</param>
     /// <param name="name">How to call the file in messages (e.g. <c>groundTruth</c>).</param>
@@ -206,7 +220,7 @@ public static class LabelMapReader
 
     private static Configuration PngOnly()
     {
-        var configuration = new Configuration(new PngConfigurationModule());
+        var configuration = new Configuration(new PngConfigurationModule()) { MemoryAllocator = Imaging.ImagingMemory.Shared };
         configuration.ImageFormatsManager.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
         return configuration;
     }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using SegServe.Inference.Memory;
 
 namespace SegServe.Inference.Evaluation;
@@ -92,8 +91,8 @@ public static class SemanticEvaluator
         int height = groundTruth.Height;
         int n = width * height;
         int band = BoundaryWidth(width, height);
-        int[] truthDistance = ArrayPool<int>.Shared.Rent(n);
-        int[] predictedDistance = ArrayPool<int>.Shared.Rent(n);
+        int[] truthDistance = Memory.BufferPool.Rent<int>(n);
+        int[] predictedDistance = Memory.BufferPool.Rent<int>(n);
         try
         {
             ReadOnlySpan<ushort> truth = groundTruth.Span;
@@ -130,8 +129,8 @@ public static class SemanticEvaluator
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(truthDistance);
-            ArrayPool<int>.Shared.Return(predictedDistance);
+            Memory.BufferPool.Return(truthDistance);
+            Memory.BufferPool.Return(predictedDistance);
         }
     }
 

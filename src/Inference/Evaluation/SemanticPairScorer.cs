@@ -17,6 +17,12 @@ public sealed class SemanticPairScorer(SegmentationPipeline pipeline, ImageDecod
 {
     private readonly SegmentationPipeline _pipeline = pipeline;
     private readonly ImageLimits _limits = decoder.Limits;
+    private readonly DecodeAdmission _admission = decoder.Admission;
+
+    // A label map held while a pair is scored, in bytes per pixel: its decoded image (at most RGB, 3) and its labels (2);
+    // a predicted pair holds two, plus the scorer's own counts (2).
+    private const int MapBytesPerPixel = 5;
+    private const int PairBytesPerPixel = (2 * MapBytesPerPixel) + 2;
     private readonly TimeProvider _time = timeProvider;
 
     /// <summary>Scores one pair into <paramref name="sums"/>.</summary>
@@ -45,6 +51,22 @@ public sealed class SemanticPairScorer(SegmentationPipeline pipeline, ImageDecod
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(sums);
         string where = label.Length == 0 ? "" : $" ({label})";
+
+        // Label maps share the images' memory budget: a pair of 40 MP maps costs what a 40 MP photo does, and is admitted
+        // (or refused with 429) the same way, from the ground truth's header before anything is decoded.
+        long pixels = LabelMapReader.DeclaredPixels(groundTruth.Span);
+        if (pixels > _limits.MaxPixels)
+        {
+            pixels = 0; // refused by the read below, which names the limit
+        }
+
+        long bytes = pixels * (prediction is null ? MapBytesPerPixel : PairBytesPerPixel);
+        if (bytes > _admission.CapacityBytes)
+        {
+            throw new EvaluationInputException($"groundTruth{where} declares {pixels} pixels; scoring it would hold {bytes} bytes, more than Inference:Images:MaxDecodedBytesInFlight ({_admission.CapacityBytes} bytes).");
+        }
+
+        using DecodeReservation reservation = await _admission.ReserveAsync(bytes, cancellationToken).ConfigureAwait(false);
         using Plane<ushort> truth = LabelMapReader.Read(groundTruth, "groundTruth" + where, settings.Colours, _limits.MaxPixels);
         try
         {

@@ -32,7 +32,7 @@ public sealed class ImageDecoder
         _limits = limits;
         _time = timeProvider;
         _budget = TimeSpan.FromMilliseconds(limits.MaxDecodeMilliseconds);
-        Formats = new ImageFormats(limits.Formats, limits.MaxPixels);
+        Formats = new ImageFormats(limits.Formats, limits.MaxPixels, limits.PoolMegabytes);
         Admission = admission ?? new DecodeAdmission(limits.MaxDecodedBytesInFlight, TimeSpan.FromMilliseconds(limits.AdmissionWaitMilliseconds), timeProvider);
     }
 

@@ -48,7 +48,7 @@ public sealed class ImageFormats
 
     /// <summary>The accepted formats, with decoders bounded by <paramref name="maxPixels"/>.</summary>
     /// <exception cref="ArgumentException">A name is not a format the service reads, or the list is empty.</exception>
-    public ImageFormats(IEnumerable<string>? accepted, long maxPixels)
+    public ImageFormats(IEnumerable<string>? accepted, long maxPixels, int poolMegabytes = ImagingMemory.DefaultPoolMegabytes)
     {
         string? error = Validate(accepted);
         if (error is not null)
@@ -74,7 +74,11 @@ public sealed class ImageFormats
         long limitMegabytes = Math.Clamp((maxPixels * 8 / (1024 * 1024)) + 1, 16, int.MaxValue);
         Configuration = new Configuration([.. Array.ConvertAll(_accepted, static k => k.Module)])
         {
-            MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions { AllocationLimitMegabytes = (int)limitMegabytes }),
+            MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
+            {
+                AllocationLimitMegabytes = (int)limitMegabytes,
+                MaximumPoolSizeMegabytes = poolMegabytes,
+            }),
         };
         foreach (Known known in _accepted)
         {
@@ -159,7 +163,13 @@ public sealed class ImageFormats
     /// <summary>The decoder of an accepted format.</summary>
     public IImageDecoder DecoderOf(IImageFormat format) => Configuration.ImageFormatsManager.FindDecoder(format);
 
-    private static int BytesPerPixel(int working, bool transposed) => 3 + working + (transposed ? 3 : 0);
+    // The request's own planes while it holds the image, in bytes per pixel: the class map and a foreground mask (1 each),
+    // the map's encoding (2), an overlay's RGB composite (3) and its encoder (1). Counting them keeps the budget a bound
+    // on a request's memory, not only on its decoder's: without them, four 40 MP PNGs were admitted together and took
+    // the service past 1.6 GB (scripts/hostile.sh, docs/reliability.md).
+    internal const int RequestBytesPerPixel = 8;
+
+    private static int BytesPerPixel(int working, bool transposed) => 3 + working + RequestBytesPerPixel + (transposed ? 3 : 0);
 
     private static Known? Find(string name) => Array.Find(s_known, k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase));
 

@@ -1,9 +1,8 @@
-using System.Buffers;
 
 namespace SegServe.Inference.Memory;
 
 /// <summary>
-/// A width × height grid of values, row-major, in a buffer rented from <see cref="ArrayPool{T}.Shared"/> — the one
+/// A width × height grid of values, row-major, in a buffer rented from <see cref="BufferPool"/> — the one
 /// pooled 2-D type of the engine (in the manner of ImageSharp's <c>Buffer2D&lt;T&gt;</c>). Class maps, probability
 /// masks (0–255 per pixel) and label maps are all planes, so a map made by one stage is read by the next without a
 /// copy or a conversion (a model's class map is scored against ground truth as it is).
@@ -40,7 +39,7 @@ public sealed class Plane<T> : IDisposable
 
         Width = width;
         Height = height;
-        _buffer = ArrayPool<T>.Shared.Rent((int)length);
+        _buffer = BufferPool.Rent<T>((int)length);
         if (clear)
         {
             Array.Clear(_buffer, 0, (int)length);
@@ -87,7 +86,7 @@ public sealed class Plane<T> : IDisposable
         T[]? buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {
-            ArrayPool<T>.Shared.Return(buffer);
+            BufferPool.Return(buffer);
         }
     }
 }

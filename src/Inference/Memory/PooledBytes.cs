@@ -1,4 +1,3 @@
-using System.Buffers;
 
 namespace SegServe.Inference.Memory;
 
@@ -30,7 +29,7 @@ public sealed class PooledBytes : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxBytes, (long)Array.MaxLength - 1);
         // Never read past one byte over the limit (enough to know it was passed), however large the pool's arrays are.
         int ceiling = (int)(maxBytes + 1);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialCapacity, ceiling));
+        byte[] buffer = BufferPool.Rent<byte>(Math.Min(InitialCapacity, ceiling));
         int length = 0;
         try
         {
@@ -44,9 +43,9 @@ public sealed class PooledBytes : IDisposable
                         break;
                     }
 
-                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, ceiling));
+                    byte[] larger = BufferPool.Rent<byte>((int)Math.Min((long)buffer.Length * 2, ceiling));
                     buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    BufferPool.Return(buffer);
                     buffer = larger;
                     capacity = Math.Min(buffer.Length, ceiling);
                 }
@@ -62,13 +61,13 @@ public sealed class PooledBytes : IDisposable
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            BufferPool.Return(buffer);
             throw;
         }
 
         if (length > maxBytes)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            BufferPool.Return(buffer);
             return null;
         }
 
@@ -80,7 +79,7 @@ public sealed class PooledBytes : IDisposable
         byte[]? buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            BufferPool.Return(buffer);
         }
     }
 }

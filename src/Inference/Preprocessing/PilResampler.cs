@@ -201,14 +201,14 @@ public static class PilResampler
         {
             Height = height;
             _width = width;
-            _pixels = ArrayPool<Rgb24>.Shared.Rent(checked(height * width));
+            _pixels = Memory.BufferPool.Rent<Rgb24>(checked(height * width));
         }
 
         public int Height { get; }
 
         public Span<Rgb24> Row(int y) => _pixels.AsSpan(y * _width, _width);
 
-        public void Dispose() => ArrayPool<Rgb24>.Shared.Return(_pixels);
+        public void Dispose() => Memory.BufferPool.Return(_pixels);
     }
 
     /// <summary><c>sums[j] += source[j] · weight</c> over a row, a vector of bytes widened to ints at a time.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
@@ -88,7 +87,7 @@ public sealed class ModelOutput : IDisposable
         where T : unmanaged
     {
         ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(values);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(bytes.Length);
+        byte[] buffer = Memory.BufferPool.Rent<byte>(bytes.Length);
         bytes.CopyTo(buffer);
         return new ModelOutput(elementType, shape, buffer, bytes.Length);
     }
@@ -99,7 +98,7 @@ public sealed class ModelOutput : IDisposable
         byte[]? buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Memory.BufferPool.Return(buffer);
         }
     }
 }

@@ -178,27 +178,27 @@ public sealed class HostileImageTests
     [Fact]
     public async Task ImageLargerThanTheWholeBudget_IsTooComplexNot429()
     {
-        // 64×48 PNG: 3 bytes a pixel = 9216 bytes; the budget holds 9215.
-        var decoder = new ImageDecoder(new ImageLimits { MaxDecodedBytesInFlight = 9215 });
+        // 64×48 PNG: 3 bytes a pixel of RGB24 + 8 of the request's planes = 33792 bytes; the budget holds 33791.
+        var decoder = new ImageDecoder(new ImageLimits { MaxDecodedBytesInFlight = 33791 });
 
         ImageRejectedException ex = await RejectedAsync(decoder, Png(64, 48));
 
         Assert.Equal(ImageRejection.TooComplex, ex.Reason);
-        Assert.Contains("9216 bytes", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Inference:Images:MaxDecodedBytesInFlight (9215 bytes)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("33792 bytes", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Inference:Images:MaxDecodedBytesInFlight (33791 bytes)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task BudgetHeldByOthers_Refused429WithRetryAfter()
     {
-        var decoder = new ImageDecoder(new ImageLimits { MaxDecodedBytesInFlight = 10_000, AdmissionWaitMilliseconds = 0 });
+        var decoder = new ImageDecoder(new ImageLimits { MaxDecodedBytesInFlight = 34_000, AdmissionWaitMilliseconds = 0 });
         using DecodeReservation other = await decoder.Admission.ReserveAsync(1_000, TestContext.Current.CancellationToken);
 
         DecodeOverloadedException ex = await Assert.ThrowsAsync<DecodeOverloadedException>(
             async () => (await decoder.DecodeAsync(Png(64, 48), TestContext.Current.CancellationToken)).Dispose());
 
         Assert.Equal(TimeSpan.FromSeconds(1), ex.RetryAfter);
-        Assert.Contains("this image needs 9216", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("this image needs 33792", ex.Message, StringComparison.Ordinal);
         Assert.Equal(1_000, decoder.Admission.BytesInFlight);
     }
 
@@ -216,9 +216,10 @@ public sealed class HostileImageTests
     [Fact]
     public void WorstBytesPerPixel_OfTheDefaultFormats_IsJpegOrWebpTurned()
     {
-        Assert.Equal(3 + 8 + 3, ImageFormats.WorstBytesPerPixel(null, transposed: true));
-        Assert.Equal(3 + 0, ImageFormats.WorstBytesPerPixel(["PNG"], transposed: false));
-        Assert.Equal(3 + 1, ImageFormats.WorstBytesPerPixel(["GIF", "PNG"], transposed: false));
+        // RGB24 + the decoder's working memory + the request's planes (8) + a turned copy.
+        Assert.Equal(3 + 8 + 8 + 3, ImageFormats.WorstBytesPerPixel(null, transposed: true));
+        Assert.Equal(3 + 0 + 8, ImageFormats.WorstBytesPerPixel(["PNG"], transposed: false));
+        Assert.Equal(3 + 1 + 8, ImageFormats.WorstBytesPerPixel(["GIF", "PNG"], transposed: false));
     }
 
     private static async Task<ImageRejectedException> RejectedAsync(ImageDecoder decoder, byte[] bytes) =>
