@@ -23,8 +23,8 @@ public sealed class HostileImageTests
             Assert.Equal(1, image.Image.Frames.Count);
             Assert.Equal((1000, 1000), (image.Width, image.Height));
 
-            // RGB24 result (3) + the frame's palette indices (1), per pixel of the screen.
-            Assert.Equal(1000L * 1000 * 4, decoder.Admission.BytesInFlight);
+            // RGB24 result (3) + the frame's palette indices (1) + the request's planes (8), per pixel of the screen.
+            Assert.Equal(1000L * 1000 * (4 + 8), decoder.Admission.BytesInFlight);
         }
 
         Assert.Equal(0, decoder.Admission.BytesInFlight);
@@ -165,9 +165,9 @@ public sealed class HostileImageTests
         byte[] jpeg = Jpeg(64, 48);
 
         DecodedImage image = await decoder.DecodeAsync(jpeg, TestContext.Current.CancellationToken);
-        Assert.Equal(64L * 48 * (3 + 8), decoder.Admission.BytesInFlight); // RGB24 + progressive coefficients of 4 components
+        Assert.Equal(64L * 48 * (3 + 8 + 8), decoder.Admission.BytesInFlight); // RGB24 + progressive coefficients of 4 components + the request's planes
         DecodedImage turned = await decoder.DecodeAsync(CraftedImages.JpegWithOrientation(jpeg, 8), TestContext.Current.CancellationToken);
-        Assert.Equal(64L * 48 * ((3 + 8) + (3 + 8 + 3)), decoder.Admission.BytesInFlight); // turning by 90° copies the image
+        Assert.Equal(64L * 48 * ((3 + 8 + 8) + (3 + 8 + 8 + 3)), decoder.Admission.BytesInFlight); // turning by 90° copies the image
         Assert.Equal((48, 64), (turned.Width, turned.Height));
 
         image.Dispose();
