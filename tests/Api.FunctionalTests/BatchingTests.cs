@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using SegServe.Api.FunctionalTests.Infrastructure;
 using SegServe.Contracts;
 using SixLabors.ImageSharp;
@@ -9,8 +10,21 @@ using SixLabors.ImageSharp.Processing;
 
 namespace SegServe.Api.FunctionalTests;
 
-/// <summary>The embedded selfie model behind its dynamic batcher (max batch 8, 2 ms delay, 2 instances), under concurrency.</summary>
-public sealed class BatchingTests(DefaultModelsFactory factory) : IClassFixture<DefaultModelsFactory>
+/// <summary>
+/// The embedded selfie model with a batch window of 20 ms (its manifest has none: on a CPU it batches only what piles up
+/// while both instances run, which depends on timing the tests do not control), so that concurrent requests share runs.
+/// </summary>
+public sealed class BatchWindowFactory : DefaultModelsFactory
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Inference:Queue:Models:selfie:MaxQueueDelayMs", "20");
+    }
+}
+
+/// <summary>The embedded selfie model behind its dynamic batcher (max batch 8, a 20 ms window, 2 instances), under concurrency.</summary>
+public sealed class BatchingTests(BatchWindowFactory factory) : IClassFixture<BatchWindowFactory>
 {
     private readonly HttpClient _client = factory.CreateClient();
 
