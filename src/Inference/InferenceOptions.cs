@@ -161,12 +161,12 @@ public sealed class ImageLimits
     public int MaxDecodeMilliseconds { get; set; } = 5_000;
 
     /// <summary>
-    /// Bytes that the images being decoded, or still held by their requests, may take together (default 1 GiB; at least
+    /// Bytes that the images being decoded, or still held by their requests, may take together (default 896 MiB; at least
     /// one image of <see cref="MaxPixels"/> at the decoders' worst case). A request that does not fit waits
     /// <see cref="AdmissionWaitMilliseconds"/>, then gets 429.
     /// </summary>
     [Range(1, long.MaxValue)]
-    public long MaxDecodedBytesInFlight { get; set; } = 1L << 30;
+    public long MaxDecodedBytesInFlight { get; set; } = 896L << 20;
 
     /// <summary>How long a request waits for room in <see cref="MaxDecodedBytesInFlight"/>, in milliseconds (default 50).</summary>
     [Range(0, 60_000)]
