@@ -37,9 +37,6 @@ public sealed class EvaluationStore
     private const int DenseSums = 0;
     private const int SparseSums = 1;
 
-    // A staged batch older than this belongs to a process that died mid-request: its rows are removed at start.
-    private static readonly TimeSpan s_abandonedAfter = TimeSpan.FromHours(1);
-
     private readonly string _connectionString;
     private readonly TimeProvider _time;
     private readonly Lazy<Task> _schema;
@@ -53,7 +50,7 @@ public sealed class EvaluationStore
         DatabasePath = path;
         _time = timeProvider;
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 30 }.ToString();
-        _schema = new Lazy<Task>(CreateSchemaAsync);
+        _schema = new Lazy<Task>(() => EvaluationSchema.CreateAsync(_connectionString, _time.GetUtcNow()));
     }
 
     public string DatabasePath { get; }
@@ -218,83 +215,11 @@ public sealed class EvaluationStore
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task AddMissingColumnsAsync(SqliteConnection connection, string table, (string Column, string Definition)[] wanted)
-    {
-        var columns = new HashSet<string>(StringComparer.Ordinal);
-        await using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.CommandText = $"SELECT name FROM pragma_table_info('{table}')";
-            await using SqliteDataReader reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
-            while (await reader.ReadAsync().ConfigureAwait(false))
-            {
-                columns.Add(reader.GetString(0));
-            }
-        }
-
-        foreach ((string column, string definition) in wanted)
-        {
-            if (!columns.Contains(column))
-            {
-                await using SqliteCommand alter = connection.CreateCommand();
-                alter.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {definition}";
-                await alter.ExecuteNonQueryAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
         await _schema.Value.ConfigureAwait(false);
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         return connection;
-    }
-
-    private async Task CreateSchemaAsync()
-    {
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync().ConfigureAwait(false);
-        await using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.CommandText = """
-                PRAGMA journal_mode = WAL;
-                CREATE TABLE IF NOT EXISTS runs (
-                    id TEXT PRIMARY KEY,
-                    task TEXT NOT NULL,
-                    created TEXT NOT NULL,
-                    num_classes INTEGER NOT NULL,
-                    ignore_index INTEGER NOT NULL,
-                    class_names TEXT,
-                    model TEXT,
-                    palette TEXT);
-                CREATE TABLE IF NOT EXISTS samples (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    run_id TEXT NOT NULL REFERENCES runs(id),
-                    name TEXT NOT NULL,
-                    pixels INTEGER NOT NULL,
-                    pixel_accuracy REAL,
-                    mean_iou REAL,
-                    ap REAL,
-                    sums BLOB NOT NULL);
-                CREATE INDEX IF NOT EXISTS samples_by_run ON samples (run_id, seq);
-                """;
-            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
-
-        // Columns added since the first version (a database written by it opens as it was).
-        await AddMissingColumnsAsync(connection, "samples", [("ap", "REAL"), ("encoding", "INTEGER NOT NULL DEFAULT 0"), ("batch", "TEXT"), ("staged", "TEXT")]).ConfigureAwait(false);
-        await AddMissingColumnsAsync(connection, "runs", [("owner", "TEXT NOT NULL DEFAULT 'anonymous'")]).ConfigureAwait(false);
-        await using (SqliteCommand index = connection.CreateCommand())
-        {
-            index.CommandText = "CREATE INDEX IF NOT EXISTS runs_by_owner ON runs (owner)";
-            await index.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
-
-        await using (SqliteCommand cleanup = connection.CreateCommand())
-        {
-            cleanup.CommandText = "DELETE FROM samples WHERE batch IS NOT NULL AND staged < $cutoff";
-            cleanup.Parameters.AddWithValue("$cutoff", (_time.GetUtcNow() - s_abandonedAfter).ToString("O", CultureInfo.InvariantCulture));
-            await cleanup.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
     }
 }
