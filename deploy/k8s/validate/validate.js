@@ -3,6 +3,7 @@
 // Kubernetes API schemas of the pinned kubernetes-models package, offline:
 //   kubectl kustomize deploy/k8s/cpu | node deploy/k8s/validate/validate.js
 //   node deploy/k8s/validate/validate.js rendered.yaml
+//   node deploy/k8s/validate/validate.js --json objects.json rendered.yaml   (also writes the objects as a JSON array)
 // Each object is looked up by its apiVersion and kind and checked with that model's validate(). An apiVersion or kind
 // the package does not know is an error (a typo, or a kind this validator cannot vouch for), never a pass. Like the API
 // server's strict field validation (kubectl apply --validate=strict), a field the schema does not define is an error
@@ -14,6 +15,17 @@ const fs = require("node:fs");
 const YAML = require("yaml");
 
 function main(argv) {
+  let json;
+  if (argv[0] === "--json") {
+    json = argv[1];
+    argv = argv.slice(2);
+  }
+
+  if (argv.length > 1 || (argv[0] ?? "").startsWith("--") || (json !== undefined && json.length === 0)) {
+    console.error("usage: validate.js [--json OUTPUT.json] [FILE | -]");
+    return 2;
+  }
+
   const source = argv.length === 0 || argv[0] === "-" ? 0 : argv[0];
   let text;
   try {
@@ -24,7 +36,7 @@ function main(argv) {
   }
 
   const documents = YAML.parseAllDocuments(text);
-  let objects = 0;
+  const objects = [];
   let failures = 0;
   for (const [index, document] of documents.entries()) {
     if (document.errors.length > 0) {
@@ -38,7 +50,7 @@ function main(argv) {
       continue; // An empty document (a trailing ---).
     }
 
-    objects++;
+    objects.push(object);
     const problems = validateObject(object);
     const name = describe(object);
     if (problems.length === 0) {
@@ -52,12 +64,16 @@ function main(argv) {
     }
   }
 
-  if (objects === 0 && failures === 0) {
+  if (objects.length === 0 && failures === 0) {
     console.error("error: the input holds no Kubernetes object");
     return 2;
   }
 
-  console.log(`${objects} object(s), ${failures} invalid`);
+  if (json !== undefined) {
+    fs.writeFileSync(json, JSON.stringify(objects, null, 2));
+  }
+
+  console.log(`${objects.length} object(s), ${failures} invalid`);
   return failures === 0 ? 0 : 1;
 }
 
