@@ -262,6 +262,101 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
         Assert.Contains("# TYPE segserve_queue_wait_milliseconds histogram", lines);
     }
 
+    [Fact]
+    public async Task AdapterRule_Query_EvaluatesPerPod_InARealPrometheus()
+    {
+        const string Prometheus = "/usr/bin/prometheus";
+        if (!File.Exists(Prometheus))
+        {
+            Assert.Skip($"{Prometheus} is not installed (apt-get install prometheus; .ci/setup.d/10-prometheus.sh does): the adapter rule's query is not evaluated here.");
+        }
+
+        RenderedManifests rendered = await KubernetesManifests.RenderAsync("gpu", ingress: false);
+        string name = (string)rendered.OfKind("HorizontalPodAutoscaler")["spec"]!["metrics"]![0]!["pods"]!["metric"]!["name"]!;
+        JsonObject rule = await AdapterRuleAsync(name);
+        KubernetesConfiguredFactory service = hosts.For("gpu", rendered.Environment);
+        CancellationToken cancel = TestContext.Current.CancellationToken;
+
+        // Prometheus scrapes the metrics port with the namespace and pod labels the kubernetes-pods job would add; the
+        // query is the rule's, templated as prometheus-adapter does for the pods of one namespace, grouped by pod.
+        DirectoryInfo data = Directory.CreateTempSubdirectory("segserve-adapter-");
+        int port = Telemetry.KestrelFactory.FreePort();
+        string config = Path.Combine(data.FullName, "prometheus.yml");
+        await File.WriteAllTextAsync(config, $"""
+            global:
+              scrape_interval: 1s
+              scrape_timeout: 1s
+            scrape_configs:
+              - job_name: kubernetes-pods
+                metrics_path: /metrics
+                static_configs:
+                  - targets: ['127.0.0.1:{service.MetricsPort}']
+                    labels: {"{"} namespace: segserve-test, pod: segserve-0 {"}"}
+            """, cancel);
+        using var prometheus = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Prometheus)
+        {
+            ArgumentList = { $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(data.FullName, "tsdb")}", $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        prometheus.OutputDataReceived += static (_, _) => { };
+        prometheus.ErrorDataReceived += static (_, _) => { };
+        prometheus.BeginOutputReadLine();
+        prometheus.BeginErrorReadLine();
+        try
+        {
+            string query = ((string)rule["metricsQuery"]!)
+                .Replace("<<.LabelMatchers>>", "namespace=\"segserve-test\",pod=~\"segserve-0\"", StringComparison.Ordinal)
+                .Replace("<<.GroupBy>>", "pod", StringComparison.Ordinal);
+            using var client = new HttpClient { BaseAddress = service.Address };
+            client.DefaultRequestHeaders.Add("X-Api-Key", KubernetesConfiguredFactory.ApiKey);
+            using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+            // Requests a second apart until Prometheus has seen the count rise (two scrapes either side of a request).
+            string body = "";
+            for (int i = 0; i < 60 && !await HasRisenAsync(api, cancel); i++)
+            {
+                Assert.False(prometheus.HasExited, "Prometheus exited.");
+                using MultipartFormDataContent form = HttpHelpers.ImageForm(CraftedImages.BlackPng(64, 64), "black.png");
+                using HttpResponseMessage segmented = await client.PostAsync(new Uri("/v1/models/selfie/segment", UriKind.Relative), form, cancel);
+                Assert.Equal(HttpStatusCode.OK, segmented.StatusCode);
+                await Task.Delay(1000, cancel);
+            }
+
+            body = await api.GetStringAsync($"/api/v1/query?query={Uri.EscapeDataString(query)}", cancel);
+            JsonObject answer = JsonNode.Parse(body)!.AsObject();
+            Assert.True((string?)answer["status"] == "success", body);
+            JsonNode sample = Assert.Single(answer["data"]!["result"]!.AsArray())!;
+            Assert.Equal("segserve-0", (string?)sample["metric"]!["pod"]);
+            double mean = double.Parse((string)sample["value"]![1]!, CultureInfo.InvariantCulture);
+            Assert.True(double.IsFinite(mean) && mean >= 0, $"{name} = {mean} ms: {body}");
+        }
+        finally
+        {
+            if (!prometheus.HasExited)
+            {
+                prometheus.Kill(entireProcessTree: true);
+                await prometheus.WaitForExitAsync(CancellationToken.None);
+            }
+
+            data.Delete(recursive: true);
+        }
+
+        static async Task<bool> HasRisenAsync(HttpClient api, CancellationToken cancel)
+        {
+            try
+            {
+                string rate = await api.GetStringAsync($"/api/v1/query?query={Uri.EscapeDataString("sum(increase(segserve_queue_wait_milliseconds_count{pod=\"segserve-0\"}[2m])) > 0")}", cancel);
+                return JsonNode.Parse(rate)?["data"]?["result"]?.AsArray().Count == 1;
+            }
+            catch (HttpRequestException)
+            {
+                return false; // Prometheus is still starting.
+            }
+        }
+    }
+
     [Theory]
     [InlineData("cpu")]
     [InlineData("gpu")]
