@@ -21,15 +21,17 @@ namespace SegServe.Api.FunctionalTests.Deployment;
 /// </summary>
 public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixture<KubernetesHosts>
 {
-    public static TheoryData<string, bool> Overlays => KubernetesManifests.Overlays;
+    public static TheoryData<string, string> Overlays => KubernetesManifests.Overlays;
 
     public static TheoryData<string> Devices => new() { "cpu", "gpu" };
 
     [Theory]
     [MemberData(nameof(Overlays))]
-    public async Task Overlay_RendersToObjectsTheKubernetesSchemasAccept(string overlay, bool ingress)
+    public async Task Overlay_RendersToObjectsTheKubernetesSchemasAccept(string overlay, string components)
     {
-        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay, ingress);
+        string[] added = components.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay, added);
+        bool ingress = added.Contains("ingress");
 
         string[] expected = ["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service", .. ingress ? ["Ingress"] : Array.Empty<string>()];
         Assert.Equal(expected.Order(StringComparer.Ordinal), rendered.Objects.Select(static o => (string)o["kind"]!).Order(StringComparer.Ordinal));
@@ -39,7 +41,7 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
     [Fact]
     public async Task Validator_RejectsWrongTypes_UnknownFields_AndUnknownKinds()
     {
-        RenderedManifests rendered = await KubernetesManifests.RenderAsync("cpu", ingress: false);
+        RenderedManifests rendered = await KubernetesManifests.RenderAsync("cpu");
         Assert.Contains("readOnlyRootFilesystem: true", rendered.Yaml, StringComparison.Ordinal);
 
         // The real rendering with one security field misspelt (which the API server would drop silently without strict
@@ -84,7 +86,7 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
     [MemberData(nameof(Devices))]
     public async Task Probes_AndScrapeTarget_AnswerOnTheServiceConfiguredAsRendered(string overlay)
     {
-        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay, ingress: false);
+        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay);
         IReadOnlyDictionary<string, string> environment = rendered.Environment;
         KubernetesConfiguredFactory service = hosts.For(overlay, environment);
         CancellationToken cancel = TestContext.Current.CancellationToken;
@@ -130,7 +132,7 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
     [MemberData(nameof(Devices))]
     public async Task TerminationGracePeriod_ExceedsPreStopSleepPlusDrain(string overlay)
     {
-        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay, ingress: false);
+        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay);
 
         // The drain the service is given (set explicitly, so the manifest does not lean on a default that may change).
         Assert.True(rendered.Environment.TryGetValue("Server__ShutdownDrainSeconds", out string? drainText), "Server__ShutdownDrainSeconds is not set in the container's environment.");
@@ -148,7 +150,7 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
     [MemberData(nameof(Devices))]
     public async Task Pod_RunsLockedDown_WithResources_AndSelectorsThatMatchIt(string overlay)
     {
-        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay, ingress: false);
+        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay);
         JsonObject pod = rendered.PodSpec;
         JsonObject container = rendered.Container;
 
@@ -203,7 +205,7 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
     [MemberData(nameof(Devices))]
     public async Task Autoscaler_OwnsTheReplicaCount_OnCpu_OrOnTheAdapterQueueWaitMetric(string overlay)
     {
-        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay, ingress: false);
+        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay);
         JsonObject hpa = rendered.OfKind("HorizontalPodAutoscaler")["spec"]!.AsObject();
 
         Assert.Equal("apps/v1", (string?)hpa["scaleTargetRef"]!["apiVersion"]);
@@ -234,7 +236,7 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
     [Fact]
     public async Task AdapterRule_ReadsSeries_TheServiceExportsOnItsScrapePort()
     {
-        RenderedManifests rendered = await KubernetesManifests.RenderAsync("gpu", ingress: false);
+        RenderedManifests rendered = await KubernetesManifests.RenderAsync("gpu");
         string name = (string)rendered.OfKind("HorizontalPodAutoscaler")["spec"]!["metrics"]![0]!["pods"]!["metric"]!["name"]!;
         JsonObject rule = await AdapterRuleAsync(name);
         KubernetesConfiguredFactory service = hosts.For("gpu", rendered.Environment);
@@ -271,7 +273,7 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
             Assert.Skip($"{Prometheus} is not installed (apt-get install prometheus; .ci/setup.d/10-prometheus.sh does): the adapter rule's query is not evaluated here.");
         }
 
-        RenderedManifests rendered = await KubernetesManifests.RenderAsync("gpu", ingress: false);
+        RenderedManifests rendered = await KubernetesManifests.RenderAsync("gpu");
         string name = (string)rendered.OfKind("HorizontalPodAutoscaler")["spec"]!["metrics"]![0]!["pods"]!["metric"]!["name"]!;
         JsonObject rule = await AdapterRuleAsync(name);
         KubernetesConfiguredFactory service = hosts.For("gpu", rendered.Environment);
@@ -362,7 +364,7 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
     [InlineData("gpu")]
     public async Task IngressBodyLimit_IsTheLargestRequestBodyTheServiceAccepts(string overlay)
     {
-        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay, ingress: true);
+        RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay, "ingress");
         JsonObject ingress = rendered.OfKind("Ingress");
         long annotated = KubernetesManifests.NginxSize((string)ingress["metadata"]!["annotations"]!["nginx.ingress.kubernetes.io/proxy-body-size"]!);
 
@@ -380,6 +382,20 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
         JsonObject backend = ingress["spec"]!["rules"]![0]!["http"]!["paths"]![0]!["backend"]!["service"]!.AsObject();
         Assert.Equal((string?)rendered.OfKind("Service")["metadata"]!["name"], (string?)backend["name"]);
         Assert.Contains(rendered.OfKind("Service")["spec"]!["ports"]!.AsArray(), p => (string?)p!["name"] == (string?)backend["port"]!["name"]);
+    }
+
+    [Fact]
+    public async Task ModelsVolume_ReplacesTheModelsDirectory_ReadOnly_WithOneRelease()
+    {
+        RenderedManifests rendered = await KubernetesManifests.RenderAsync("cpu", "models-volume");
+
+        JsonObject mount = Assert.Single(rendered.Container["volumeMounts"]!.AsArray(), m => (string?)m!["name"] == "models")!.AsObject();
+        Assert.Equal(rendered.Environment["Inference__ModelsDirectory"], (string?)mount["mountPath"]);
+        Assert.True((bool)mount["readOnly"]!);
+        Assert.StartsWith("releases/", (string?)mount["subPath"], StringComparison.Ordinal);
+        JsonObject volume = Assert.Single(rendered.PodSpec["volumes"]!.AsArray(), v => (string?)v!["name"] == "models")!.AsObject();
+        Assert.Equal("segserve-models", (string?)volume["persistentVolumeClaim"]?["claimName"]);
+        Assert.True((bool)volume["persistentVolumeClaim"]!["readOnly"]!);
     }
 
     private static void AssertSelects(JsonObject labels, JsonObject selector, string what)

@@ -16,8 +16,11 @@ namespace SegServe.Api.FunctionalTests.Deployment;
 /// </summary>
 public static partial class KubernetesManifests
 {
-    /// <summary>The overlays, and each with the ingress component.</summary>
-    public static readonly TheoryData<string, bool> Overlays = new() { { "cpu", false }, { "gpu", false }, { "cpu", true }, { "gpu", true } };
+    /// <summary>The overlays, alone and with the components (comma-separated names under <c>components/</c>).</summary>
+    public static readonly TheoryData<string, string> Overlays = new()
+    {
+        { "cpu", "" }, { "gpu", "" }, { "cpu", "ingress" }, { "gpu", "ingress" }, { "cpu", "models-volume" }, { "gpu", "ingress,models-volume" },
+    };
 
     public static string Root => Repository.PathOf("deploy/k8s");
 
@@ -35,17 +38,17 @@ public static partial class KubernetesManifests
     }
 
     /// <summary>
-    /// <c>kubectl kustomize</c> of an overlay (optionally with <c>components/ingress</c>, through a kustomization of
-    /// its own as a user would write it), validated: the objects, or a failure with the validator's messages.
+    /// <c>kubectl kustomize</c> of an overlay (with components, through a kustomization of its own as a user would
+    /// write it), validated: the objects, or a failure with the validator's messages.
     /// </summary>
-    public static async Task<RenderedManifests> RenderAsync(string overlay, bool ingress)
+    public static async Task<RenderedManifests> RenderAsync(string overlay, params string[] components)
     {
         RequireTools();
         DirectoryInfo work = Directory.CreateTempSubdirectory("segserve-k8s-");
         try
         {
             string target = Path.Combine(Root, overlay);
-            if (ingress)
+            if (components.Length > 0)
             {
                 // Kustomize refuses absolute paths: the user's kustomization names the overlay and component relatively.
                 string relative = Path.GetRelativePath(work.FullName, Root).Replace('\\', '/');
@@ -55,7 +58,7 @@ public static partial class KubernetesManifests
                     resources:
                       - {relative}/{overlay}
                     components:
-                      - {relative}/components/ingress
+                    {string.Join('\n', components.Select(c => $"  - {relative}/components/{c}"))}
                     """, TestContext.Current.CancellationToken);
                 target = work.FullName;
             }
@@ -67,7 +70,7 @@ public static partial class KubernetesManifests
 
             string json = Path.Combine(work.FullName, "rendered.json");
             ToolResult validation = await ValidateAsync(yaml, json);
-            Assert.True(validation.ExitCode == 0, $"The validator rejected {overlay}{(ingress ? "+ingress" : "")} ({validation.ExitCode}):\n{validation.Error}\n{validation.Output}");
+            Assert.True(validation.ExitCode == 0, $"The validator rejected {string.Join('+', [overlay, .. components])} ({validation.ExitCode}):\n{validation.Error}\n{validation.Output}");
             JsonArray objects = JsonNode.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken))!.AsArray();
             return new RenderedManifests(kustomize.Output, [.. objects.Select(static o => o!.AsObject())], validation.Output);
         }
