@@ -431,7 +431,17 @@ public sealed class KubernetesHosts : IDisposable
             if (!_hosts.TryGetValue(overlay, out KubernetesConfiguredFactory? factory))
             {
                 factory = new KubernetesConfiguredFactory(environment);
-                _ = factory.Address; // Starts Kestrel and waits for the models.
+                try
+                {
+                    _ = factory.Address; // Starts Kestrel and waits for the models.
+                }
+                catch
+                {
+                    // A rendered setting the service refuses (options validation at start) fails the test that asked.
+                    factory.Dispose();
+                    throw;
+                }
+
                 _hosts[overlay] = factory;
             }
 
