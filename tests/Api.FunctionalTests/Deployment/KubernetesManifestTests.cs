@@ -130,7 +130,7 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
 
     [Theory]
     [MemberData(nameof(Devices))]
-    public async Task TerminationGracePeriod_ExceedsPreStopSleepPlusDrain(string overlay)
+    public async Task TerminationGracePeriod_ExceedsPreStopSleepPlusDrainPlusShutdownMargin(string overlay)
     {
         RenderedManifests rendered = await KubernetesManifests.RenderAsync(overlay);
 
@@ -143,7 +143,10 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
         int grace = rendered.PodSpec["terminationGracePeriodSeconds"]!.GetValue<int>();
 
         Assert.True(drain > 0 && sleep > 0, $"drain {drain} s, preStop sleep {sleep} s");
-        Assert.True(grace > sleep + drain, $"terminationGracePeriodSeconds {grace} must exceed the preStop sleep ({sleep} s) plus Server:ShutdownDrainSeconds ({drain} s).");
+        // The host's own shutdown timeout is the drain plus a margin (Kestrel closing, queues and models stopping): the
+        // kubelet must not kill the process before it.
+        int margin = SegServe.Api.Hosting.ServerOptions.ShutdownMarginSeconds;
+        Assert.True(grace > sleep + drain + margin, $"terminationGracePeriodSeconds {grace} must exceed the preStop sleep ({sleep} s) plus Server:ShutdownDrainSeconds ({drain} s) plus the host's shutdown margin ({margin} s).");
     }
 
     [Theory]
