@@ -109,8 +109,12 @@ public sealed class ComposeStackTests
             Assert.Contains(List(At(service, "volumes"), $"{name}.volumes"), v => v is string volume && volume.EndsWith(":/data", StringComparison.Ordinal));
             Assert.Contains("/health/ready", string.Join(' ', List(At(service, "healthcheck", "test"), $"{name}.healthcheck.test")), StringComparison.Ordinal);
 
-            // Docker's SIGKILL must not cut the drain short.
+            // Kestrel listens on every interface at the port published (appsettings.json alone would say localhost).
             Dictionary<string, string> environment = Environment(service, name);
+            Assert.Equal("http://+:8080", environment["URLS"]);
+            Assert.Contains(List(At(service, "ports"), $"{name}.ports"), p => p is string port && port.EndsWith(":8080", StringComparison.Ordinal));
+
+            // Docker's SIGKILL must not cut the drain short.
             double drain = double.Parse(environment.GetValueOrDefault("Server__ShutdownDrainSeconds", "30"), System.Globalization.CultureInfo.InvariantCulture);
             double grace = Seconds(Text(At(service, "stop_grace_period"), $"{name}.stop_grace_period"));
             Assert.True(grace > drain, $"{name}: stop_grace_period {grace} s is not longer than the drain ({drain} s).");
