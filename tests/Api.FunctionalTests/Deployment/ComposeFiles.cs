@@ -16,6 +16,7 @@ internal static class ComposeFiles
     public const string ComposeFile = "docker-compose.yml";
     public const string PrometheusConfig = "deploy/prometheus/prometheus.yml";
     public const string AlertRules = "deploy/prometheus/alerts.yml";
+    public const string AlertRuleTests = "deploy/prometheus/alerts.test.yml";
     public const string CollectorConfig = "deploy/otel-collector/config.yaml";
     public const string DataSources = "deploy/grafana/provisioning/datasources/datasources.yaml";
     public const string DashboardProviders = "deploy/grafana/provisioning/dashboards/dashboards.yaml";

@@ -140,7 +140,7 @@ public sealed class ComposeStackTests
     }
 
     [Fact]
-    public async Task Promtool_AcceptsThePrometheusConfiguration_AndTheAlertRules()
+    public async Task Promtool_AcceptsThePrometheusConfiguration_AndTheAlertRules_AndTheirTestsPass()
     {
         const string Promtool = "/usr/bin/promtool";
         if (!File.Exists(Promtool))
@@ -154,6 +154,11 @@ public sealed class ComposeStackTests
         Assert.Contains("SUCCESS: 1 rule files found", configOutput, StringComparison.Ordinal);
         (int rules, string rulesOutput) = await RunAsync(Promtool, "check", "rules", AlertRules);
         Assert.True(rules == 0, rulesOutput);
+
+        // The rules' own unit tests: each alert fires on the series it is about, with its labels and summary, and not before.
+        (int tests, string testsOutput) = await RunAsync(Promtool, "test", "rules", AlertRuleTests);
+        Assert.True(tests == 0, testsOutput);
+        Assert.Contains("SUCCESS", testsOutput, StringComparison.Ordinal);
     }
 
     [Fact]
