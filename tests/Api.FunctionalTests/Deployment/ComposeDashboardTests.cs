@@ -30,6 +30,9 @@ public sealed partial class ComposeDashboardTests(KestrelFactory factory) : ICla
     private static readonly HashSet<string> s_scrapeSeries =
         ["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"];
 
+    /// <summary>The labels every scraped series gets: Prometheus' job and instance, and the stack's service (prometheus.yml's relabeling).</summary>
+    private static readonly HashSet<string> s_targetLabels = ["job", "instance", "service"];
+
     /// <summary>
     /// One query of the dashboard or of the rules: where it is, the PromQL, the label a variable reads, and whether it
     /// must return data (a panel or a variable does; an alert's condition is empty while it does not fire).
@@ -51,6 +54,9 @@ public sealed partial class ComposeDashboardTests(KestrelFactory factory) : ICla
         Assert.Equal(
             ["sum_total"],
             ComposePromQl.MetricNames("SUM BY (a) (sum_total) + Inf - NaN"));
+        Assert.Equal(
+            ["a", "b", "c", "job", "le", "model"],
+            ComposePromQl.LabelNames("sum by (le, model) (rate(x_bucket{job=\"s\", a!~\"b=c\"}[5m])) / on (b) group_left (c) y"));
     }
 
     [Fact]
@@ -62,6 +68,12 @@ public sealed partial class ComposeDashboardTests(KestrelFactory factory) : ICla
         Assert.Equal(
             ["segserve_queue_wiat_milliseconds_bucket"],
             ComposePromQl.UnknownMetrics("histogram_quantile(0.5, sum by (le) (rate(segserve_queue_wiat_milliseconds_bucket{model=~\"$model\"}[$__rate_interval])))", exported));
+
+        // A label that no metric of the expression has is reported too (what Prometheus would silently match as empty).
+        var labels = new Dictionary<string, HashSet<string>> { ["segserve_queue_items_total"] = ["model", "outcome"] };
+        HashSet<string> targetLabels = ["job", "service"];
+        Assert.Empty(ComposePromQl.UnknownLabels("sum by (model) (rate(segserve_queue_items_total{job=\"segserve\", outcome=\"ok\"}[5m]))", labels, targetLabels));
+        Assert.Equal(["outcomes"], ComposePromQl.UnknownLabels("sum by (model, outcomes) (rate(segserve_queue_items_total[5m]))", labels, targetLabels));
 
         // And in the real dashboard: one name misspelled is one name reported.
         Query target = DashboardQueries().First(q => q.Expression.Contains("segserve_queue_wait_milliseconds_bucket", StringComparison.Ordinal));
@@ -103,13 +115,23 @@ public sealed partial class ComposeDashboardTests(KestrelFactory factory) : ICla
 
         string exposition = await client.GetStringAsync(TelemetryOptions.MetricsPath, cancel);
         HashSet<string> exported = ComposePromQl.SampleNames(exposition);
-        HashSet<string> fromSpans = SpanMetricNames();
+        Dictionary<string, HashSet<string>> labelsByMetric = ComposePromQl.SampleLabels(exposition);
+        Dictionary<string, HashSet<string>> spanMetrics = SpanMetrics();
+        HashSet<string> fromSpans = [.. spanMetrics.Keys];
+        foreach ((string name, HashSet<string> labels) in spanMetrics)
+        {
+            labelsByMetric[name] = labels;
+        }
 
         // Every metric named is exported by the service, or derived by the collector from its spans.
         List<Query> queries = [.. DashboardQueries(), .. AlertQueries()];
         Assert.True(queries.Count >= 15, $"only {queries.Count} queries found");
         var unknown = queries.Select(q => (q.Where, Names: ComposePromQl.UnknownMetrics(q.Expression, exported, s_scrapeSeries, fromSpans))).Where(u => u.Names.Count > 0).ToList();
         Assert.True(unknown.Count == 0, "Metrics the service does not export: " + string.Join("; ", unknown.Select(u => $"{u.Where}: {string.Join(", ", u.Names)}")));
+
+        // Every label matched on or grouped by is one of those metrics' labels, or one the scrape adds.
+        var unknownLabels = queries.Select(q => (q.Where, Names: ComposePromQl.UnknownLabels(q.Expression, labelsByMetric, s_targetLabels))).Where(u => u.Names.Count > 0).ToList();
+        Assert.True(unknownLabels.Count == 0, "Labels the metrics do not have: " + string.Join("; ", unknownLabels.Select(u => $"{u.Where}: {string.Join(", ", u.Names)}")));
 
         DirectoryInfo data = Directory.CreateTempSubdirectory("segserve-compose-prometheus-");
         try
@@ -188,10 +210,11 @@ public sealed partial class ComposeDashboardTests(KestrelFactory factory) : ICla
             .Select(r => new Query($"alert {At(r, "alert")}", Text(At(r, "expr"), "expr"), MustHaveData: false))];
 
     /// <summary>
-    /// What the collector's spanmetrics connector exports to Prometheus (deploy/otel-collector/config.yaml): its
-    /// namespace's calls counter and duration histogram, with dimensions that must be tags the service's spans carry.
+    /// What the collector's spanmetrics connector exports to Prometheus (deploy/otel-collector/config.yaml), with their
+    /// labels: its namespace's calls counter and duration histogram, by the connector's fixed dimensions and the
+    /// configured ones, which must be tags the service's spans carry.
     /// </summary>
-    private static HashSet<string> SpanMetricNames()
+    private static Dictionary<string, HashSet<string>> SpanMetrics()
     {
         Dictionary<object, object?> spanMetrics = MapAt(Yaml(CollectorConfig), "connectors", "spanmetrics");
         string ns = Text(At(spanMetrics, "namespace"), "spanmetrics.namespace").Replace('.', '_');
@@ -205,7 +228,14 @@ public sealed partial class ComposeDashboardTests(KestrelFactory factory) : ICla
         Assert.Contains($"service_name=\"{new TelemetryOptions().ServiceName}\"", panel, StringComparison.Ordinal);
         Assert.Contains($"by ({string.Join(", ", dimensions.Select(d => d.Replace('.', '_')))})", panel, StringComparison.Ordinal);
 
-        return [$"{ns}_calls_total", $"{ns}_duration_{unit}_bucket", $"{ns}_duration_{unit}_sum", $"{ns}_duration_{unit}_count"];
+        HashSet<string> labels = ["service_name", "span_name", "span_kind", "status_code", .. dimensions.Select(d => d.Replace('.', '_'))];
+        return new Dictionary<string, HashSet<string>>(StringComparer.Ordinal)
+        {
+            [$"{ns}_calls_total"] = labels,
+            [$"{ns}_duration_{unit}_bucket"] = [.. labels, "le"],
+            [$"{ns}_duration_{unit}_sum"] = labels,
+            [$"{ns}_duration_{unit}_count"] = labels,
+        };
     }
 
     /// <summary>

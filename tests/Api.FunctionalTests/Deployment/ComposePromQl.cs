@@ -53,9 +53,49 @@ internal static partial class ComposePromQl
     }
 
     /// <summary>The metric names <paramref name="expression"/> (already substituted) reads.</summary>
-    public static SortedSet<string> MetricNames(string expression)
+    public static SortedSet<string> MetricNames(string expression) => Scan(expression).Metrics;
+
+    /// <summary>
+    /// The label names <paramref name="expression"/> (already substituted) matches on or groups by: in label matchers,
+    /// and in the lists after <c>by</c>, <c>without</c>, <c>on</c>, <c>ignoring</c>, <c>group_left</c>, <c>group_right</c>.
+    /// </summary>
+    public static SortedSet<string> LabelNames(string expression) => Scan(expression).Labels;
+
+    /// <summary>The label names of each sample name of a text exposition.</summary>
+    public static Dictionary<string, HashSet<string>> SampleLabels(string exposition)
+    {
+        var labels = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (string line in exposition.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            int brace = line.IndexOf('{', StringComparison.Ordinal);
+            int space = line.IndexOf(' ', StringComparison.Ordinal);
+            string name = brace >= 0 && (space < 0 || brace < space) ? line[..brace] : space < 0 ? line : line[..space];
+            if (!labels.TryGetValue(name, out HashSet<string>? set))
+            {
+                labels[name] = set = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            if (brace >= 0 && (space < 0 || brace < space))
+            {
+                foreach (Match label in ExposedLabel().Matches(line[brace..SkipBlock(line, brace, '{', '}')]))
+                {
+                    set.Add(label.Groups[1].Value);
+                }
+            }
+        }
+
+        return labels;
+    }
+
+    private static (SortedSet<string> Metrics, SortedSet<string> Labels) Scan(string expression)
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);
+        var labels = new SortedSet<string>(StringComparer.Ordinal);
         string text = expression;
         int i = 0;
         while (i < text.Length)
@@ -80,6 +120,11 @@ internal static partial class ComposePromQl
                 foreach (Match match in NameMatcher().Matches(text[i..end]))
                 {
                     names.Add(match.Groups[1].Value);
+                }
+
+                foreach (Match match in Matcher().Matches(WithoutStrings(text[i..end])))
+                {
+                    labels.Add(match.Groups[1].Value);
                 }
 
                 i = end;
@@ -109,7 +154,11 @@ internal static partial class ComposePromQl
                 if (s_labelListKeywords.Contains(word))
                 {
                     // by (a, b), group_left (c): label names, not metrics. (group_left may stand without a list.)
-                    i = next < text.Length && text[next] == '(' ? SkipBlock(text, next, '(', ')') : i;
+                    if (next < text.Length && text[next] == '(')
+                    {
+                        i = SkipBlock(text, next, '(', ')');
+                        labels.UnionWith(text[(next + 1)..(i - 1)].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                    }
                 }
                 else if (s_keywords.Contains(word) || (next < text.Length && text[next] == '('))
                 {
@@ -130,7 +179,7 @@ internal static partial class ComposePromQl
             }
         }
 
-        return names;
+        return (names, labels);
     }
 
     /// <summary>The names <paramref name="expression"/> reads that are in neither <paramref name="known"/> set.</summary>
@@ -139,6 +188,18 @@ internal static partial class ComposePromQl
         SortedSet<string> names = MetricNames(Substitute(expression));
         names.RemoveWhere(name => known.Any(set => set.Contains(name)));
         return names;
+    }
+
+    /// <summary>
+    /// The label names <paramref name="expression"/> uses that none of the metrics it reads has (per
+    /// <paramref name="labelsByMetric"/>) and that are not in <paramref name="targetLabels"/>, the labels a scrape adds.
+    /// </summary>
+    public static SortedSet<string> UnknownLabels(string expression, IReadOnlyDictionary<string, HashSet<string>> labelsByMetric, IReadOnlySet<string> targetLabels)
+    {
+        (SortedSet<string> metrics, SortedSet<string> labels) = Scan(Substitute(expression));
+        labels.RemoveWhere(label => label == "__name__" || targetLabels.Contains(label)
+            || metrics.Any(metric => labelsByMetric.TryGetValue(metric, out HashSet<string>? known) && known.Contains(label)));
+        return labels;
     }
 
     /// <summary>The sample names of a text exposition (what Prometheus stores: a histogram's <c>_bucket</c>, <c>_sum</c>, <c>_count</c>).</summary>
@@ -222,6 +283,33 @@ internal static partial class ComposePromQl
 
     [GeneratedRegex(@"\$\{[A-Za-z_][A-Za-z0-9_]*(?::[^}]*)?\}|\[\[[A-Za-z_][A-Za-z0-9_]*\]\]|\$[A-Za-z_][A-Za-z0-9_]*")]
     private static partial Regex Variable();
+
+    /// <summary>The text with every string literal emptied (so that what a matcher's value holds is not read as PromQL).</summary>
+    private static string WithoutStrings(string text)
+    {
+        var result = new StringBuilder();
+        int i = 0;
+        while (i < text.Length)
+        {
+            if (text[i] is '"' or '\'' or '`')
+            {
+                i = SkipString(text, i);
+                result.Append("\"\"");
+            }
+            else
+            {
+                result.Append(text[i++]);
+            }
+        }
+
+        return result.ToString();
+    }
+
+    [GeneratedRegex(@"([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)")]
+    private static partial Regex Matcher();
+
+    [GeneratedRegex(@"([A-Za-z_][A-Za-z0-9_]*)=""(?:[^""\\]|\\.)*""")]
+    private static partial Regex ExposedLabel();
 
     [GeneratedRegex(@"__name__\s*=\s*""([^""]*)""")]
     private static partial Regex NameMatcher();
