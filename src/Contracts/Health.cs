@@ -1,7 +1,7 @@
 namespace SegServe.Contracts;
 
 /// <summary>Health of the service (<c>/health/live</c>, <c>/health/ready</c>).</summary>
-/// <param name="Status"><c>alive</c> (liveness), <c>ready</c> or <c>not-ready</c> (readiness).</param>
+/// <param name="Status"><c>alive</c> (liveness), <c>ready</c>, <c>not-ready</c> or <c>shutting-down</c> (readiness).</param>
 /// <param name="Models">Each model's state; empty for liveness.</param>
 public sealed record HealthReport(string Status, IReadOnlyList<ModelHealth> Models);
 

@@ -11,6 +11,7 @@ public static class HealthApi
 {
     public const string LiveTag = "live";
     public const string ReadyTag = "ready";
+    public const string ShutdownCheck = "shutdown";
 
     public static RouteGroupBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
@@ -26,7 +27,7 @@ public static class HealthApi
 
         health.MapGet("/ready", Ready)
             .WithName("Ready")
-            .WithSummary("Readiness: 200 once every required model is ready; 503 before, with each model's state (loading and how far, ready, failed with the reason).")
+            .WithSummary("Readiness: 200 once every required model is ready; 503 before, with each model's state (loading and how far, ready, failed with the reason), and 503 shutting-down from the moment the service drains.")
             .Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable);
 
         return health;
@@ -48,6 +49,12 @@ public static class HealthApi
         HealthCheckReport report = await checks.CheckHealthAsync(static c => c.Tags.Contains(ReadyTag), cancellationToken);
         HealthReport body = report.Entries.Values.Select(static e => e.Data.GetValueOrDefault(ModelsHealthCheck.ReportKey)).OfType<HealthReport>().FirstOrDefault()
             ?? new HealthReport(report.Status == HealthStatus.Healthy ? "ready" : "not-ready", []);
+        if (report.Entries.TryGetValue(ShutdownCheck, out HealthReportEntry shutdown) && shutdown.Status != HealthStatus.Healthy)
+        {
+            // Draining: whatever the models' state, this replica takes no more work.
+            body = body with { Status = "shutting-down" };
+        }
+
         return report.Status == HealthStatus.Healthy ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

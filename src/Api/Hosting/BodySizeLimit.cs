@@ -11,6 +11,17 @@ public sealed class ServerOptions
     /// <summary>Largest JSON request body, and the body limit of every endpoint that takes no upload (bytes).</summary>
     [System.ComponentModel.DataAnnotations.Range(1024, 1L << 30)]
     public long MaxJsonBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// How long a stopping service (SIGTERM) waits for the requests it had admitted, refusing new ones, before its
+    /// services stop (seconds). An orchestrator's grace period must exceed it: the host's own shutdown timeout is this
+    /// plus <see cref="ShutdownMarginSeconds"/>.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 3600)]
+    public int ShutdownDrainSeconds { get; set; } = 30;
+
+    /// <summary>What the host's shutdown timeout adds to the drain: Kestrel closing connections, the queues and models stopping.</summary>
+    public const int ShutdownMarginSeconds = 10;
 }
 
 /// <summary>

@@ -79,7 +79,14 @@ public static class HostingExtensions
         services.AddProblemDetails(static o => o.CustomizeProblemDetails = ProblemDetailsCustomization.Customize);
         services.AddExceptionHandler<ProblemExceptionHandler>();
 
+        // Graceful shutdown: the drain runs before every hosted service stops, within the host's shutdown timeout.
+        services.AddSingleton<GracefulShutdown>();
+        services.AddHostedService(static sp => sp.GetRequiredService<GracefulShutdown>());
+        services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>(static (host, server) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(server.Value.ShutdownDrainSeconds + ServerOptions.ShutdownMarginSeconds));
+
         services.AddHealthChecks()
+            .AddCheck<GracefulShutdown>(HealthApi.ShutdownCheck, tags: [HealthApi.ReadyTag])
             .AddCheck("process", static () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("The process serves."), tags: [HealthApi.LiveTag])
             .AddCheck<ModelsHealthCheck>("models", tags: [HealthApi.ReadyTag]);
 
@@ -95,6 +102,7 @@ public static class HostingExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSegServeTelemetry();
+        GracefulShutdown.UseGracefulShutdown(app);
         app.UseBodySizeLimits(app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.MaxJsonBodyBytes);
         app.UseSegServeSecurity();
         app.UseSegServeOpenApi();

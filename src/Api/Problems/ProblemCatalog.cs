@@ -65,6 +65,7 @@ public static class ProblemCatalog
     public static readonly ProblemKind ModelLoading = new(503, ProblemTypes.ModelLoading, "Model loading");
     public static readonly ProblemKind ModelUnavailable = new(503, ProblemTypes.ModelUnavailable, "Model unavailable");
     public static readonly ProblemKind DeadlineExceeded = new(503, ProblemTypes.DeadlineExceeded, "Deadline exceeded");
+    public static readonly ProblemKind ShuttingDown = new(503, ProblemTypes.ShuttingDown, "Shutting down");
 
     /// <summary>Every kind, for documentation and tests.</summary>
     public static IReadOnlyList<ProblemKind> All { get; } =
@@ -73,7 +74,7 @@ public static class ProblemCatalog
         NotFound, ModelNotFound, RunNotFound, MethodNotAllowed, NotAcceptable, ReportUnavailable, RequestTooLarge, ImageTooLarge,
         ArchiveTooLarge, UnsupportedMediaType, UnsupportedImageFormat, CannotScore, QueueFull, ModelFault, InternalError,
         ModelLoading, ModelUnavailable, DeadlineExceeded, Unauthorized, Forbidden, RateLimited, QuotaExceeded, Overloaded,
-        ImageTooComplex, ModelSuspended, ModelTimeout, ReloadFailed, RequestTimeout,
+        ImageTooComplex, ModelSuspended, ModelTimeout, ReloadFailed, RequestTimeout, ShuttingDown,
     ];
 
     /// <summary>The problem an exception stands for; <see cref="InternalError"/> (without the exception's text) for anything unexpected.</summary>

@@ -13,6 +13,7 @@ public static class ProblemTypes
     public const string RateLimited = Base + "rate-limited";
     public const string QuotaExceeded = Base + "quota-exceeded";
     public const string Overloaded = Base + "overloaded";
+    public const string ShuttingDown = Base + "shutting-down";
     public const string ImageTooComplex = Base + "image-too-complex";
     public const string ModelSuspended = Base + "model-suspended";
     public const string ModelTimeout = Base + "model-timeout";
