@@ -1,6 +1,10 @@
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using SegServe.Api.Evaluations;
+using SegServe.Api.Health;
 using SegServe.Api.Hosting;
+using SegServe.Api.Security;
+using SegServe.Inference;
 using SegServe.Tests.Shared;
 using static SegServe.Api.FunctionalTests.Deployment.ComposeFiles;
 
@@ -15,6 +19,22 @@ namespace SegServe.Api.FunctionalTests.Deployment;
 public sealed class ComposeStackTests
 {
     private static readonly string[] s_services = ["segserve", "segserve-gpu", "prometheus", "grafana", "otel-collector", "jaeger"];
+
+    /// <summary>The service's settings sections (as the README's configuration table lists them) and their options classes.</summary>
+    private static readonly Dictionary<string, Type> s_sections = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [InferenceOptions.SectionName] = typeof(InferenceOptions),
+        [EvaluationOptions.SectionName] = typeof(EvaluationOptions),
+        [ServerOptions.SectionName] = typeof(ServerOptions),
+        [HealthOptions.SectionName] = typeof(HealthOptions),
+        [TelemetryOptions.SectionName] = typeof(TelemetryOptions),
+        [ApiKeyOptions.SectionName] = typeof(ApiKeyOptions),
+        [RateLimitOptions.SectionName] = typeof(RateLimitOptions),
+        [CorsSettings.SectionName] = typeof(CorsSettings),
+    };
+
+    /// <summary>ASP.NET Core's own settings the compose file may set.</summary>
+    private static readonly HashSet<string> s_hostVariables = new(StringComparer.OrdinalIgnoreCase) { "URLS" };
 
     [Fact]
     public async Task DockerCompose_AcceptsTheFile_WithAndWithoutTheGpuProfile()
@@ -119,15 +139,27 @@ public sealed class ComposeStackTests
             double grace = Seconds(Text(At(service, "stop_grace_period"), $"{name}.stop_grace_period"));
             Assert.True(grace > drain, $"{name}: stop_grace_period {grace} s is not longer than the drain ({drain} s).");
 
-            // The Telemetry settings are the service's own: binding them fails on a name TelemetryOptions lacks.
-            IConfiguration telemetry = new ConfigurationBuilder()
-                .AddInMemoryCollection(environment.Where(e => e.Key.StartsWith("Telemetry__", StringComparison.Ordinal))
-                    .Select(e => KeyValuePair.Create(e.Key.Replace("__", ":", StringComparison.Ordinal), (string?)e.Value)))
+            // Every variable is a setting of the service: binding fails on a name its options class lacks, or a value
+            // it cannot take.
+            IConfiguration configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection(environment.Select(e => KeyValuePair.Create(e.Key.Replace("__", ":", StringComparison.Ordinal), (string?)e.Value)))
                 .Build();
-            TelemetryOptions options = telemetry.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>(o => o.ErrorOnUnknownConfiguration = true)
-                ?? throw new Xunit.Sdk.XunitException($"{name}: no Telemetry settings.");
-            Assert.NotNull(options.MetricsPort);
-            Assert.NotNull(options.Otlp.Endpoint);
+            foreach (IConfigurationSection section in configuration.GetChildren())
+            {
+                if (section.Value is not null)
+                {
+                    Assert.True(s_hostVariables.Contains(section.Key), $"{name}: {section.Key} is not a setting of the service.");
+                    continue;
+                }
+
+                Assert.True(s_sections.TryGetValue(section.Key, out Type? options), $"{name}: {section.Key}__* is not a section of the service's settings.");
+                Exception? error = Record.Exception(() => section.Get(options, o => o.ErrorOnUnknownConfiguration = true));
+                Assert.True(error is null, $"{name}: {section.Key}: {error?.Message}");
+            }
+
+            TelemetryOptions telemetry = configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>()!;
+            Assert.NotNull(telemetry.MetricsPort);
+            Assert.NotNull(telemetry.Otlp.Endpoint);
         }
 
         Assert.Null(Optional(MapAt(services, "segserve"), "profiles"));
