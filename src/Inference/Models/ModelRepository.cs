@@ -38,6 +38,7 @@ public sealed partial class ModelRepository : IModelRegistry, IDisposable
         _root = Path.GetFullPath(_options.ModelsDirectory, contentRoot ?? AppContext.BaseDirectory);
         _time = timeProvider ?? TimeProvider.System;
         _metrics = metrics;
+        _metrics?.ObserveModels(() => Models);
     }
 
     /// <summary>Absolute path of the models folder (for logs; never shown to clients).</summary>

@@ -36,6 +36,7 @@ public sealed class InferenceMetrics : IDisposable
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _runTime;
     private readonly ConcurrentDictionary<string, DynamicBatcher> _queues = new(StringComparer.Ordinal);
+    private Func<IEnumerable<Models.SegmentationModel>>? _models;
 
     public InferenceMetrics(IMeterFactory meterFactory)
     {
@@ -51,7 +52,15 @@ public sealed class InferenceMetrics : IDisposable
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128] });
         _runTime = _meter.CreateHistogram<double>("segserve.batch.duration", "ms", "Duration of one model run (one batch).");
         _meter.CreateObservableGauge("segserve.queue.depth", ObserveDepth, "{item}", "Requests waiting in the queue.");
+        _meter.CreateObservableGauge(
+            "segserve.model.info",
+            ObserveModels,
+            "{model}",
+            "1 for each model, tagged with its status (loading, ready, failed) and the execution provider that runs it (CPU, CUDA; none before it opens).");
     }
+
+    /// <summary>The models <c>segserve.model.info</c> reports: a dashboard shows which provider runs which model from it.</summary>
+    internal void ObserveModels(Func<IEnumerable<Models.SegmentationModel>> models) => _models = models;
 
     internal void Register(DynamicBatcher queue) => _queues[queue.Model] = queue;
 
@@ -80,6 +89,28 @@ public sealed class InferenceMetrics : IDisposable
         ItemOutcome.Cancelled => "cancelled",
         _ => "failed",
     };
+
+    private IEnumerable<Measurement<int>> ObserveModels()
+    {
+        if (_models is null)
+        {
+            yield break;
+        }
+
+        foreach (Models.SegmentationModel model in _models())
+        {
+            yield return new Measurement<int>(
+                1,
+                new KeyValuePair<string, object?>("model", model.Name),
+                new KeyValuePair<string, object?>("provider", model.Provider?.Name ?? "none"),
+                new KeyValuePair<string, object?>("status", model.State.Status switch
+                {
+                    Models.ModelStatus.Ready => "ready",
+                    Models.ModelStatus.Loading => "loading",
+                    _ => "failed",
+                }));
+        }
+    }
 
     private IEnumerable<Measurement<int>> ObserveDepth()
     {
