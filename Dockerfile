@@ -29,12 +29,13 @@ COPY eng/ eng/
 COPY src/ src/
 # A runtime-specific publish copies only the linux-x64 native libraries (no win-x64 or osx builds of ONNX Runtime).
 # The CUDA and TensorRT providers (about 285 MB) are set aside: only the gpu target takes the CUDA one, and nothing
-# here uses TensorRT.
+# here uses TensorRT. bin/ and obj/ go in the same step, so that the cached layer holds only what later stages copy.
 RUN --mount=type=cache,id=segserve-nuget,target=/root/.nuget/packages \
     dotnet publish src/Api/SegServe.Api.csproj -c Release -o /app --runtime linux-x64 --self-contained false --no-restore \
     && mkdir /cuda \
     && mv /app/libonnxruntime_providers_cuda.so /cuda/ \
-    && rm /app/libonnxruntime_providers_tensorrt.so
+    && rm /app/libonnxruntime_providers_tensorrt.so \
+    && rm -rf src/*/bin src/*/obj
 
 # GPU image: the CUDA base plus the ASP.NET Core runtime of the aspnet image (the same build the CPU image runs).
 FROM ${CUDA_IMAGE} AS gpu
