@@ -32,6 +32,8 @@ done
 # cannot clash with anything on the host, and a server listening on loopback only would not be reachable.
 readonly NETNS="segserve-ct-$$" HOST_IF="sct$$h" CTR_IF="sct$$c" HOST_ADDR=10.231.7.1 ADDR=10.231.7.2
 export ADDR
+# buildah's chroot isolation only shares the network namespace it runs in, so buildah runs in the container's.
+in_netns() { nsenter --net="/var/run/netns/$NETNS" "$@"; }
 if ip -o addr show | grep -q " $HOST_ADDR/"; then
   echo "container-test: $HOST_ADDR is in use (another container test running?)" >&2; exit 2
 fi
@@ -51,13 +53,13 @@ fresh=""
 server_job=""
 failures=0
 cleanup() {
-  ip link del "$HOST_IF" 2>/dev/null || true
-  ip netns del "$NETNS" 2>/dev/null || true
   if [[ -n "$server_job" ]] && kill -0 "$server_job" 2>/dev/null; then
     kill -KILL "$(server_pid)" 2>/dev/null || true
     kill "$server_job" 2>/dev/null || true
     wait "$server_job" 2>/dev/null || true
   fi
+  ip link del "$HOST_IF" 2>/dev/null || true
+  ip netns del "$NETNS" 2>/dev/null || true
   for c in $container $fresh; do
     bah umount "$c" >/dev/null 2>&1 || true
     bah rm "$c" >/dev/null 2>&1 || true
@@ -144,8 +146,6 @@ mkdir -p "$data"
 chown "$(stat -c %u:%g "$root/data")" "$data"
 
 ip netns add "$NETNS"
-# buildah's chroot isolation only shares the network namespace it runs in, so buildah runs in the container's.
-in_netns() { nsenter --net="/var/run/netns/$NETNS" "$@"; }
 ip link add "$HOST_IF" type veth peer name "$CTR_IF"
 ip link set "$CTR_IF" netns "$NETNS"
 ip -n "$NETNS" addr add "$ADDR/30" dev "$CTR_IF"
