@@ -90,6 +90,7 @@ echo "   stand-ins: $(( SECONDS - t )) s"
 # ---- 2. build --------------------------------------------------------------------------------------------------
 phase "buildah bud --target runtime"
 t=$SECONDS
+mapfile -t containers_before < <(bah containers --quiet --notruncate)
 if ! bah bud --isolation chroot --network host --format docker --layers --target runtime \
      --build-arg SDK_IMAGE=localhost/segserve-standin-sdk:10.0 \
      --build-arg RUNTIME_IMAGE=localhost/segserve-standin-aspnet:10.0 \
@@ -97,6 +98,10 @@ if ! bah bud --isolation chroot --network host --format docker --layers --target
   fail_fast "image builds" "$work/build.log"
 fi
 echo "PASS  image builds ($(( SECONDS - t )) s)"
+# buildah 1.28 leaves the working container of a stage that is only a FROM (aspnet) behind: remove what the build left.
+while read -r id; do
+  [[ " ${containers_before[*]} " == *" $id "* ]] || bah rm "$id" >/dev/null 2>&1 || true
+done < <(bah containers --quiet --notruncate)
 # Intermediate images of earlier builds (--layers keeps one per step) are dropped; this build's stay as the cache.
 mapfile -t used < <(grep -oE '^--> (Using cache )?[0-9a-f]{11,64}' "$work/build.log" | grep -oE '[0-9a-f]{11,64}$')
 while read -r id; do
