@@ -16,14 +16,18 @@
 #        scripts/make-base-images.sh --storage-options  print the buildah storage options, one a line
 # Environment: SEGSERVE_BUILDAH_ROOT (default /var/lib/segserve/buildah), SEGSERVE_BUILDAH_RUNROOT
 #              (default /run/segserve/buildah), SEGSERVE_BUILDAH_DRIVER (default overlay when the kernel mounts it,
-#              else vfs), DEBIAN_MIRROR (default http://deb.debian.org/debian), DOTNET_HOME (default /usr/share/dotnet).
+#              else vfs), DEBIAN_MIRROR (default http://deb.debian.org/debian), DOTNET_HOME (default: where the dotnet on
+#              PATH is installed, else /usr/share/dotnet).
 # Needs root, buildah and debootstrap (Debian: apt-get install buildah debootstrap).
 set -euo pipefail
 
 readonly ROOT="${SEGSERVE_BUILDAH_ROOT:-/var/lib/segserve/buildah}"
 readonly RUNROOT="${SEGSERVE_BUILDAH_RUNROOT:-/run/segserve/buildah}"
 readonly MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-readonly DOTNET_HOME="${DOTNET_HOME:-/usr/share/dotnet}"
+# The SDK that runs here: the dotnet on PATH, wherever it is installed.
+default_dotnet_home=/usr/share/dotnet
+if command -v dotnet >/dev/null 2>&1; then default_dotnet_home="$(dirname "$(readlink -f "$(command -v dotnet)")")"; fi
+readonly DOTNET_HOME="${DOTNET_HOME:-$default_dotnet_home}"
 readonly LABEL=org.segserve.standin.inputs
 readonly BASE_IMAGE=localhost/segserve-standin-base:bookworm
 readonly SDK_IMAGE=localhost/segserve-standin-sdk:10.0
