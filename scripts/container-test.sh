@@ -4,15 +4,15 @@
 #   2. buildah bud --target runtime with those as SDK_IMAGE and RUNTIME_IMAGE;
 #   3. the image's own entry point, user, working directory and environment (read from the image, not retyped), run
 #      by buildah run --isolation chroot in its own network namespace (a veth pair to the host), /data a host
-#      directory and /tmp a tmpfs: waits for /health/ready, runs the image's HEALTHCHECK, posts a real photo to the selfie model and checks the PNG, checks
-#      the server's uid and that it wrote nothing outside /data and /tmp, creates an evaluation run, stops it (SIGTERM);
+#      directory and /tmp a tmpfs: waits for /health/ready, runs the image's HEALTHCHECK, posts a real photo to the
+#      selfie model and checks the PNG, checks the server's uid, creates an evaluation run, stops it (SIGTERM) and
+#      checks it wrote nothing outside /data, /tmp and its home directory;
 #   4. starts a new container from the image with the root file system read-only (buildah run cannot: it writes into
 #      the root at start, so a private mount namespace bind-mounts the image's root read-only and chroots into it)
-#      and the same /data:
-#      the evaluation run is still there and the model still serves.
+#      and the same /data: the evaluation run is still there and the model still serves.
 # Prints PASS or FAIL per check and each phase's time; exits 0 only when every check passes (2: cannot run here).
 #
-# Usage: scripts/container-test.sh        (root; buildah and debootstrap: apt-get install -y buildah debootstrap)
+# Usage: scripts/container-test.sh   (as root; apt-get install -y buildah debootstrap jq curl iproute2)
 # Environment: SEGSERVE_TEST_PHOTO (default ../shared/data/photos/astronaut.png, else docs/examples/camera.png),
 #              SEGSERVE_KEEP_IMAGE=1 keeps localhost/segserve:container-test; the store: scripts/make-base-images.sh.
 set -euo pipefail
