@@ -32,6 +32,12 @@ public sealed class MetricsTests(TracedFactory factory) : IClassFixture<TracedFa
         Assert.Contains(lines, l => l.StartsWith("segserve_batch_duration_milliseconds_bucket{", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("segserve_queue_wait_milliseconds_bucket{", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("segserve_queue_depth{", StringComparison.Ordinal));
+        // Which provider runs each model: the ready selfie model, on the CPU here, reported as 1.
+        Assert.Contains(lines, l => l.StartsWith("segserve_model_info{", StringComparison.Ordinal)
+            && l.Contains("model=\"selfie\"", StringComparison.Ordinal)
+            && l.Contains("provider=\"CPU\"", StringComparison.Ordinal)
+            && l.Contains("status=\"ready\"", StringComparison.Ordinal)
+            && l.TrimEnd().EndsWith(" 1", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("segserve_queue_items_total{", StringComparison.Ordinal) && l.Contains("outcome=\"ok\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("segserve_requests_rejected_total{", StringComparison.Ordinal)
             && l.Contains("reason=\"invalid-parameter\"", StringComparison.Ordinal)
