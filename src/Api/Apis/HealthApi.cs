@@ -48,6 +48,11 @@ public static class HealthApi
         HealthCheckReport report = await checks.CheckHealthAsync(static c => c.Tags.Contains(ReadyTag), cancellationToken);
         HealthReport body = report.Entries.Values.Select(static e => e.Data.GetValueOrDefault(ModelsHealthCheck.ReportKey)).OfType<HealthReport>().FirstOrDefault()
             ?? new HealthReport(report.Status == HealthStatus.Healthy ? "ready" : "not-ready", []);
+        if (report.Status != HealthStatus.Healthy)
+        {
+            body = body with { Status = "not-ready" }; // models may be ready while another check (the evaluation store) is not
+        }
+
         return report.Status == HealthStatus.Healthy ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }
