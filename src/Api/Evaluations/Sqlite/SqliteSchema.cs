@@ -11,13 +11,22 @@ internal static class SqliteSchema
 {
     public const int Version = 2;
 
-    /// <summary>Creates the tables and adds the columns a database of an earlier version lacks (it opens as it was).</summary>
+    /// <summary>
+    /// Creates the tables and adds the columns a database of an earlier version lacks (it opens as it was), in one
+    /// transaction holding the write lock: two processes opening one new file do not both add a column.
+    /// </summary>
     public static async Task MigrateAsync(SqliteConnection connection)
     {
+        await using (SqliteCommand wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL"; // not within a transaction
+            await wal.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        await using SqliteTransaction transaction = connection.BeginTransaction(deferred: false);
         await using (SqliteCommand command = connection.CreateCommand())
         {
             command.CommandText = """
-                PRAGMA journal_mode = WAL;
                 CREATE TABLE IF NOT EXISTS runs (
                     id TEXT PRIMARY KEY,
                     task TEXT NOT NULL,
@@ -64,6 +73,8 @@ internal static class SqliteSchema
                 await version.ExecuteNonQueryAsync().ConfigureAwait(false);
             }
         }
+
+        await transaction.CommitAsync().ConfigureAwait(false);
     }
 
     private static async Task AddMissingColumnsAsync(SqliteConnection connection, string table, (string Column, string Definition)[] wanted)
