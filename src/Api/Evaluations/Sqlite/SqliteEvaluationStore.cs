@@ -50,6 +50,11 @@ public sealed class SqliteEvaluationStore : EvaluationStore
     protected override Task<DbTransaction> BeginOwnerTransactionAsync(DbConnection connection, string owner, CancellationToken cancellationToken) =>
         Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
 
+    // SQLITE_CONSTRAINT_FOREIGNKEY (foreign keys are on in Microsoft.Data.Sqlite's build): the run was deleted while
+    // this request was scoring.
+    protected override bool IsMissingRun(DbException exception) =>
+        exception is SqliteException { SqliteExtendedErrorCode: 787 };
+
     protected override object ToDbTime(DateTimeOffset time) => time.ToString("O", CultureInfo.InvariantCulture);
 
     protected override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
