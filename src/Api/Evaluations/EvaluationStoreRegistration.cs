@@ -43,7 +43,7 @@ internal sealed class EvaluationDatabaseValidator : IValidateOptions<EvaluationD
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
             // The parser's message names the keyword or the position, never a value.
-            return ValidateOptionsResult.Fail($"ConnectionStrings:Evaluations is not a valid PostgreSQL connection string: {e.Message} {Expected}");
+            return ValidateOptionsResult.Fail($"ConnectionStrings:Evaluations is not a valid PostgreSQL connection string: {e.Message.TrimEnd('.')}. {Expected}");
         }
     }
 }

@@ -67,6 +67,28 @@ public sealed class EvaluationReplicasTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task ARunDeletedThroughOneReplica_IsGoneFromTheOther()
+    {
+        string database = await server.CreateDatabaseAsync();
+        using var first = new PostgresReplicaFactory(database);
+        using var second = new PostgresReplicaFactory(database);
+        using HttpClient a = first.CreateClient(), b = second.CreateClient();
+        EvaluationRunResponse run = await CreateRunAsync(a);
+        using (HttpResponseMessage added = await AddAsync(a, run.Id, "only", RandomPair(new Random(1))))
+        {
+            Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        }
+
+        using HttpResponseMessage deleted = await b.DeleteAsync($"/v1/evaluations/{run.Id}", TestContext.Current.CancellationToken);
+        using HttpResponseMessage read = await a.GetAsync($"/v1/evaluations/{run.Id}", TestContext.Current.CancellationToken);
+        using HttpResponseMessage again = await a.DeleteAsync($"/v1/evaluations/{run.Id}", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+    }
+
+    [Fact]
     public async Task ReadinessFollowsTheStore_ReadyWithItsDatabase()
     {
         using var factory = new PostgresReplicaFactory(await server.CreateDatabaseAsync());
