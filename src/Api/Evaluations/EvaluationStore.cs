@@ -48,15 +48,8 @@ public abstract class EvaluationStore : IEvaluationStore, IDisposable
             VALUES (@id, @task, @created, @classes, @ignore, @names, @model, @palette, @owner)
             """,
             cancellationToken,
-            ("@id", run.Id),
-            ("@task", run.Task),
-            ("@created", ToDbTime(run.Created)),
-            ("@classes", run.NumClasses),
-            ("@ignore", run.IgnoreIndex),
-            ("@names", run.ClassNames is null ? null : JsonSerializer.Serialize(run.ClassNames)),
-            ("@model", run.Model),
-            ("@palette", run.Palette),
-            ("@owner", run.Owner)).ConfigureAwait(false);
+            ("@id", run.Id), ("@task", run.Task), ("@created", ToDbTime(run.Created)), ("@classes", run.NumClasses), ("@ignore", run.IgnoreIndex),
+            ("@names", run.ClassNames is null ? null : JsonSerializer.Serialize(run.ClassNames)), ("@model", run.Model), ("@palette", run.Palette), ("@owner", run.Owner)).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return run;
     }
@@ -122,16 +115,8 @@ public abstract class EvaluationStore : IEvaluationStore, IDisposable
                 VALUES (@run, @name, @pixels, @accuracy, @miou, @ap, @sums, @encoding, @batch, @staged)
                 """,
                 cancellationToken,
-                ("@run", runId),
-                ("@name", sample.Name),
-                ("@pixels", sample.Pixels),
-                ("@accuracy", sample.PixelAccuracy),
-                ("@miou", sample.MeanIou),
-                ("@ap", sample.Ap),
-                ("@sums", sample.Payload),
-                ("@encoding", SparseSums),
-                ("@batch", batch),
-                ("@staged", ToDbTime(Time.GetUtcNow()))).ConfigureAwait(false);
+                ("@run", runId), ("@name", sample.Name), ("@pixels", sample.Pixels), ("@accuracy", sample.PixelAccuracy), ("@miou", sample.MeanIou), ("@ap", sample.Ap),
+                ("@sums", sample.Payload), ("@encoding", SparseSums), ("@batch", batch), ("@staged", ToDbTime(Time.GetUtcNow()))).ConfigureAwait(false);
         }
         catch (DbException e) when (IsMissingRun(e))
         {
