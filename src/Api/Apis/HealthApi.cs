@@ -26,7 +26,7 @@ public static class HealthApi
 
         health.MapGet("/ready", Ready)
             .WithName("Ready")
-            .WithSummary("Readiness: 200 once every required model is ready; 503 before, with each model's state (loading and how far, ready, failed with the reason).")
+            .WithSummary("Readiness: 200 once every required model is ready and the evaluation store answers; 503 before, with each model's state (loading and how far, ready, failed with the reason).")
             .Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable);
 
         return health;
