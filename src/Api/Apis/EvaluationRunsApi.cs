@@ -21,7 +21,7 @@ public static class EvaluationRunsApi
             .WithSummary("Start an evaluation run over a dataset")
             .WithDescription("JSON: `task` (`semantic` or `instances`); semantic runs also take `numClasses` (or a `model` that gives it), `ignoreIndex` (default 255), "
                 + "optional `classNames`, `model` (samples may then send images) and `palette`. Returns the run; add samples to it, then read its dataset-level scores. "
-                + "Runs are kept in an embedded SQLite database: a restart loses nothing accepted." + EvaluateApi.Semantics)
+                + "Runs are kept in a database (embedded SQLite, or PostgreSQL shared by replicas): a restart loses nothing accepted." + EvaluateApi.Semantics)
             .Produces<EvaluationRunResponse>(StatusCodes.Status201Created)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
 
@@ -31,6 +31,13 @@ public static class EvaluationRunsApi
             .WithDescription("Semantic runs: scores over all samples (counts summed over every sample before dividing, as mmsegmentation), with each sample's own pixel accuracy and mIoU. "
                 + "Instance runs: COCO mask AP over all samples' images evaluated together, with each sample's own AP.")
             .Produces<EvaluationRunResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        runs.MapDelete("/{id}", DeleteRun)
+            .WithName("DeleteEvaluationRun")
+            .WithSummary("Delete a run and its samples")
+            .WithDescription("Frees the run's place and its samples' bytes in the caller's quotas (MaxRunsPerKey, MaxStoredBytesPerKey).")
+            .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         runs.MapPost("/{id}/samples", AddSamples)
@@ -76,6 +83,18 @@ public static class EvaluationRunsApi
     {
         ArgumentNullException.ThrowIfNull(runs);
         return TypedResults.Ok(await runs.GetAsync(id, user, cancellationToken));
+    }
+
+    // Deletes a run.
+    /// <param name="id">The run's id, as returned when it was created.</param>
+    /// <param name="runs">Evaluation runs.</param>
+    /// <param name="user">The caller (runs belong to the key that made them).</param>
+    /// <param name="cancellationToken">Request abort.</param>
+    public static async Task<NoContent> DeleteRun(string id, EvaluationRuns runs, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        await runs.DeleteAsync(id, user, cancellationToken);
+        return TypedResults.NoContent();
     }
 
     // Adds samples to a run.

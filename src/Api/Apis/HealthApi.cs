@@ -27,7 +27,7 @@ public static class HealthApi
 
         health.MapGet("/ready", Ready)
             .WithName("Ready")
-            .WithSummary("Readiness: 200 once every required model is ready; 503 before, with each model's state (loading and how far, ready, failed with the reason), and 503 shutting-down from the moment the service drains.")
+            .WithSummary("Readiness: 200 once every required model is ready and the evaluation store answers; 503 before, with each model's state (loading and how far, ready, failed with the reason), and 503 shutting-down from the moment the service drains.")
             .Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable);
 
         return health;
@@ -53,6 +53,10 @@ public static class HealthApi
         {
             // Draining: whatever the models' state, this replica takes no more work.
             body = body with { Status = "shutting-down" };
+        }
+        else if (report.Status != HealthStatus.Healthy)
+        {
+            body = body with { Status = "not-ready" }; // models may be ready while another check (the evaluation store) is not
         }
 
         return report.Status == HealthStatus.Healthy ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);

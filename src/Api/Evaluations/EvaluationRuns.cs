@@ -35,11 +35,11 @@ public readonly record struct PairUpload(UploadedFile GroundTruth, UploadedFile?
 }
 
 /// <summary>
-/// Evaluation runs: a dataset's samples scored as they arrive and kept in the <see cref="EvaluationStore"/>, its scores
+/// Evaluation runs: a dataset's samples scored as they arrive and kept in the <see cref="IEvaluationStore"/>, its scores
 /// computed over all of them when asked. Host logic — persistence and request handling around the engine's scorers.
 /// </summary>
 public sealed class EvaluationRuns(
-    EvaluationStore store,
+    IEvaluationStore store,
     IModelRegistry models,
     SemanticPairScorer scorer,
     UploadReader uploads,
@@ -56,12 +56,6 @@ public sealed class EvaluationRuns(
     {
         ArgumentNullException.ThrowIfNull(body);
         string owner = SecurityExtensions.OwnerOf(user);
-        long runs = await store.CountRunsAsync(owner, cancellationToken).ConfigureAwait(false);
-        if (runs >= evaluation.Value.MaxRunsPerKey)
-        {
-            throw new QuotaExceededException($"'{owner}' has {runs} evaluation runs, as many as it may ({evaluation.Value.MaxRunsPerKey}).");
-        }
-
         string id = Guid.NewGuid().ToString("N");
         EvaluationRun run;
         if (string.Equals(body.Task, "instances", StringComparison.OrdinalIgnoreCase))
@@ -79,7 +73,8 @@ public sealed class EvaluationRuns(
             throw new InvalidOptionException("task", body.Task, $"task '{body.Task}' is not supported: evaluation runs score 'semantic' or 'instances'.");
         }
 
-        await store.CreateAsync(run, cancellationToken).ConfigureAwait(false);
+        // The store counts the owner's runs and adds this one under one lock: replicas cannot both take the last place.
+        run = await store.CreateAsync(run, evaluation.Value.MaxRunsPerKey, cancellationToken).ConfigureAwait(false);
         return new EvaluationRunResponse(run.Id, run.Task, run.Created, run.Model, 0, null, []);
     }
 
@@ -138,16 +133,28 @@ public sealed class EvaluationRuns(
                 await StageAsync(run, batch, pair, added, cancellationToken).ConfigureAwait(false);
             }
 
-            await store.PublishAsync(batch.Id, cancellationToken).ConfigureAwait(false);
+            // The checks above used counts read when the request began, to refuse early; these are checked again
+            // where they cannot change meanwhile, as the batch is published (another request, or replica, may have
+            // added samples since).
+            int total = await store.PublishAsync(run, batch.Id, new SampleQuotas(evaluation.Value.MaxSamplesPerRun, evaluation.Value.MaxStoredBytesPerKey), cancellationToken).ConfigureAwait(false);
+            return new SamplesAddedResponse(run.Id, added, total);
         }
         catch
         {
             await store.DiscardAsync(batch.Id, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
+    }
 
-        int total = await store.CountSamplesAsync(run.Id, cancellationToken).ConfigureAwait(false);
-        return new SamplesAddedResponse(run.Id, added, total);
+    /// <summary>Deletes the run and its samples (which no longer count against its owner's quotas).</summary>
+    /// <exception cref="EvaluationRunNotFoundException">No such run.</exception>
+    public async Task DeleteAsync(string id, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        EvaluationRun run = await FindAsync(id, user, cancellationToken).ConfigureAwait(false);
+        if (!await store.DeleteAsync(run.Id, cancellationToken).ConfigureAwait(false))
+        {
+            throw new EvaluationRunNotFoundException(id); // deleted meanwhile by another request
+        }
     }
 
     /// <summary>The run's confusion-matrix heat map and per-class IoU bars, as a PNG.</summary>

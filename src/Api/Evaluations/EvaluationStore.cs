@@ -1,89 +1,64 @@
-using System.Globalization;
+using System.Data.Common;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Options;
+using SegServe.Api.Problems;
 using SegServe.Inference.Evaluation;
 
 namespace SegServe.Api.Evaluations;
 
-/// <summary>An evaluation run's settings, and who owns it (the API key that created it, or <c>anonymous</c>).</summary>
-public sealed record EvaluationRun(
-    string Id,
-    string Task,
-    DateTimeOffset Created,
-    int NumClasses,
-    int IgnoreIndex,
-    IReadOnlyList<string>? ClassNames,
-    string? Model,
-    string? Palette,
-    string Owner = "anonymous");
-
 /// <summary>
-/// A stored sample: its summary and its payload — a semantic sample's summed counts (<see cref="SemanticAccumulator.ToSparse"/>),
-/// or an instance sample's ground truth and detections (<see cref="InstanceSamples"/>).
+/// Evaluation runs in a SQL database, through ADO.NET: a run's settings, and one row per sample with its summed counts,
+/// stored sparsely. A request's samples are staged under a batch id, each in its own short insert, and published
+/// together by one update — all of them or none, without holding a lock while a zip of thousands of pairs is scored,
+/// and without holding the samples in memory. Dataset scores are the sum of the samples' counts, added up row by row
+/// when asked for. The SQL is common to SQLite and PostgreSQL; a database supplies its connections, its schema
+/// migrations, its time type and its per-owner write lock.
 /// </summary>
-public sealed record StoredSample(string Name, long Pixels, double? PixelAccuracy, double? MeanIou, byte[] Payload, double? Ap = null);
-
-/// <summary>
-/// Evaluation runs in an embedded SQLite database (WAL journal): a run's settings, and one row per sample with its
-/// summed counts, stored sparsely. A request's samples are staged under a batch id, each in its own short insert, and
-/// published together by one update — all of them or none, without holding the database's write lock while a zip of
-/// thousands of pairs is scored, and without holding the samples in memory. Dataset scores are the sum of the
-/// samples' counts, added up row by row when asked for.
-/// </summary>
-public sealed class EvaluationStore
+public abstract class EvaluationStore : IEvaluationStore, IDisposable
 {
     private const int DenseSums = 0;
     private const int SparseSums = 1;
 
-    private readonly string _connectionString;
-    private readonly TimeProvider _time;
-    private readonly Lazy<Task> _schema;
+    // A staged batch older than this belongs to a process that died mid-request: its rows are removed at start.
+    private static readonly TimeSpan s_abandonedAfter = TimeSpan.FromHours(1);
 
-    public EvaluationStore(IOptions<EvaluationOptions> options, IHostEnvironment environment, TimeProvider timeProvider)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(environment);
-        string path = Path.GetFullPath(options.Value.DatabasePath, environment.ContentRootPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        DatabasePath = path;
-        _time = timeProvider;
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 30 }.ToString();
-        _schema = new Lazy<Task>(() => EvaluationSchema.CreateAsync(_connectionString, _time.GetUtcNow()));
-    }
+    private readonly SemaphoreSlim _migration = new(1, 1);
+    private volatile bool _migrated;
 
-    public string DatabasePath { get; }
+    protected EvaluationStore(TimeProvider timeProvider) => Time = timeProvider;
 
-    public async Task<EvaluationRun> CreateAsync(EvaluationRun run, CancellationToken cancellationToken)
+    public abstract string Kind { get; }
+
+    protected TimeProvider Time { get; }
+
+    public async Task<EvaluationRun> CreateAsync(EvaluationRun run, int maxRunsPerOwner, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = """
+        run = run with { Created = AtStorePrecision(run.Created) };
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using DbTransaction transaction = await BeginOwnerTransactionAsync(connection, run.Owner, cancellationToken).ConfigureAwait(false);
+        long runs = await connection.ScalarAsync(transaction, "SELECT COUNT(*) FROM runs WHERE owner = @owner", cancellationToken, ("@owner", run.Owner)).ConfigureAwait(false);
+        if (runs >= maxRunsPerOwner)
+        {
+            throw new QuotaExceededException($"'{run.Owner}' has {runs} evaluation runs, as many as it may ({maxRunsPerOwner}).");
+        }
+
+        await connection.ExecuteAsync(transaction, """
             INSERT INTO runs (id, task, created, num_classes, ignore_index, class_names, model, palette, owner)
-            VALUES ($id, $task, $created, $classes, $ignore, $names, $model, $palette, $owner)
-            """;
-        command.Parameters.AddWithValue("$owner", run.Owner);
-        command.Parameters.AddWithValue("$id", run.Id);
-        command.Parameters.AddWithValue("$task", run.Task);
-        command.Parameters.AddWithValue("$created", run.Created.ToString("O", CultureInfo.InvariantCulture));
-        command.Parameters.AddWithValue("$classes", run.NumClasses);
-        command.Parameters.AddWithValue("$ignore", run.IgnoreIndex);
-        command.Parameters.AddWithValue("$names", run.ClassNames is null ? DBNull.Value : JsonSerializer.Serialize(run.ClassNames));
-        command.Parameters.AddWithValue("$model", (object?)run.Model ?? DBNull.Value);
-        command.Parameters.AddWithValue("$palette", (object?)run.Palette ?? DBNull.Value);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            VALUES (@id, @task, @created, @classes, @ignore, @names, @model, @palette, @owner)
+            """,
+            cancellationToken,
+            ("@id", run.Id), ("@task", run.Task), ("@created", ToDbTime(run.Created)), ("@classes", run.NumClasses), ("@ignore", run.IgnoreIndex),
+            ("@names", run.ClassNames is null ? null : JsonSerializer.Serialize(run.ClassNames)), ("@model", run.Model), ("@palette", run.Palette), ("@owner", run.Owner)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return run;
     }
 
     public async Task<EvaluationRun?> GetAsync(string id, CancellationToken cancellationToken)
     {
-        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT task, created, num_classes, ignore_index, class_names, model, palette, owner FROM runs WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using DbCommand command = connection.Command(null, "SELECT task, created, num_classes, ignore_index, class_names, model, palette, owner FROM runs WHERE id = @id", ("@id", id));
+        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             return null;
@@ -92,7 +67,7 @@ public sealed class EvaluationStore
         return new EvaluationRun(
             id,
             reader.GetString(0),
-            DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+            ReadTime(reader, 1),
             reader.GetInt32(2),
             reader.GetInt32(3),
             reader.IsDBNull(4) ? null : JsonSerializer.Deserialize<List<string>>(reader.GetString(4)),
@@ -101,80 +76,105 @@ public sealed class EvaluationStore
             reader.IsDBNull(7) ? "anonymous" : reader.GetString(7));
     }
 
-    /// <summary>How many runs <paramref name="owner"/> has.</summary>
-    public Task<long> CountRunsAsync(string owner, CancellationToken cancellationToken) =>
-        ScalarAsync("SELECT COUNT(*) FROM runs WHERE owner = $owner", owner, cancellationToken);
-
-    /// <summary>The bytes of stored samples (published or staged) in the runs of <paramref name="owner"/>.</summary>
-    public Task<long> StoredBytesAsync(string owner, CancellationToken cancellationToken) =>
-        ScalarAsync("SELECT COALESCE(SUM(length(s.sums) + length(s.name)), 0) FROM samples s JOIN runs r ON r.id = s.run_id WHERE r.owner = $owner", owner, cancellationToken);
-
-    private async Task<long> ScalarAsync(string sql, string owner, CancellationToken cancellationToken)
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
-        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$owner", owner);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync(transaction, "DELETE FROM samples WHERE run_id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
+        int runs = await connection.ExecuteAsync(transaction, "DELETE FROM runs WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return runs > 0;
     }
 
-    /// <summary>Stages one sample of <paramref name="batch"/>: stored, but not part of the run until the batch is published.</summary>
+    public async Task<long> CountRunsAsync(string owner, CancellationToken cancellationToken)
+    {
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ScalarAsync(null, "SELECT COUNT(*) FROM runs WHERE owner = @owner", cancellationToken, ("@owner", owner)).ConfigureAwait(false);
+    }
+
+    public async Task<long> StoredBytesAsync(string owner, CancellationToken cancellationToken)
+    {
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ScalarAsync(null, "SELECT COALESCE(SUM(length(s.sums) + length(s.name)), 0) FROM samples s JOIN runs r ON r.id = s.run_id WHERE r.owner = @owner", cancellationToken, ("@owner", owner)).ConfigureAwait(false);
+    }
+
+    public async Task<int> CountSamplesAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return (int)await connection.ScalarAsync(null, "SELECT COUNT(*) FROM samples WHERE run_id = @run AND batch IS NULL", cancellationToken, ("@run", runId)).ConfigureAwait(false);
+    }
+
     public async Task StageAsync(string runId, string batch, StoredSample sample, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sample);
-        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO samples (run_id, name, pixels, pixel_accuracy, mean_iou, ap, sums, encoding, batch, staged)
-            VALUES ($run, $name, $pixels, $accuracy, $miou, $ap, $sums, $encoding, $batch, $staged)
-            """;
-        command.Parameters.AddWithValue("$run", runId);
-        command.Parameters.AddWithValue("$name", sample.Name);
-        command.Parameters.AddWithValue("$pixels", sample.Pixels);
-        command.Parameters.AddWithValue("$accuracy", (object?)sample.PixelAccuracy ?? DBNull.Value);
-        command.Parameters.AddWithValue("$miou", (object?)sample.MeanIou ?? DBNull.Value);
-        command.Parameters.AddWithValue("$ap", (object?)sample.Ap ?? DBNull.Value);
-        command.Parameters.AddWithValue("$sums", sample.Payload);
-        command.Parameters.AddWithValue("$encoding", SparseSums);
-        command.Parameters.AddWithValue("$batch", batch);
-        command.Parameters.AddWithValue("$staged", _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connection.ExecuteAsync(null, """
+                INSERT INTO samples (run_id, name, pixels, pixel_accuracy, mean_iou, ap, sums, encoding, batch, staged)
+                VALUES (@run, @name, @pixels, @accuracy, @miou, @ap, @sums, @encoding, @batch, @staged)
+                """,
+                cancellationToken,
+                ("@run", runId), ("@name", sample.Name), ("@pixels", sample.Pixels), ("@accuracy", sample.PixelAccuracy), ("@miou", sample.MeanIou), ("@ap", sample.Ap),
+                ("@sums", sample.Payload), ("@encoding", SparseSums), ("@batch", batch), ("@staged", ToDbTime(Time.GetUtcNow()))).ConfigureAwait(false);
+        }
+        catch (DbException e) when (IsMissingRun(e))
+        {
+            throw new EvaluationRunNotFoundException(runId);
+        }
     }
 
-    /// <summary>Makes every staged sample of <paramref name="batch"/> part of its run, at once.</summary>
-    public Task PublishAsync(string batch, CancellationToken cancellationToken) =>
-        ExecuteAsync("UPDATE samples SET batch = NULL, staged = NULL WHERE batch = $batch", batch, cancellationToken);
-
-    /// <summary>Removes the staged samples of a batch that failed.</summary>
-    public Task DiscardAsync(string batch, CancellationToken cancellationToken) =>
-        ExecuteAsync("DELETE FROM samples WHERE batch = $batch", batch, cancellationToken);
-
-    /// <summary>How many samples the run has.</summary>
-    public async Task<int> CountSamplesAsync(string runId, CancellationToken cancellationToken)
+    public async Task<int> PublishAsync(EvaluationRun run, string batch, SampleQuotas quotas, CancellationToken cancellationToken)
     {
-        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM samples WHERE run_id = $run AND batch IS NULL";
-        command.Parameters.AddWithValue("$run", runId);
-        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        ArgumentNullException.ThrowIfNull(run);
+
+        // Under the owner's lock, so that two requests (or two replicas) publishing to the same owner's runs cannot both
+        // pass a check that only one of them may: the counts read here are the ones the update is made against.
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using DbTransaction transaction = await BeginOwnerTransactionAsync(connection, run.Owner, cancellationToken).ConfigureAwait(false);
+        if (await connection.ScalarAsync(transaction, "SELECT COUNT(*) FROM runs WHERE id = @run", cancellationToken, ("@run", run.Id)).ConfigureAwait(false) == 0)
+        {
+            throw new EvaluationRunNotFoundException(run.Id);
+        }
+
+        long existing = await connection.ScalarAsync(transaction, "SELECT COUNT(*) FROM samples WHERE run_id = @run AND batch IS NULL", cancellationToken, ("@run", run.Id)).ConfigureAwait(false);
+        long adding = await connection.ScalarAsync(transaction, "SELECT COUNT(*) FROM samples WHERE batch = @batch", cancellationToken, ("@batch", batch)).ConfigureAwait(false);
+        if (existing + adding > quotas.MaxSamplesPerRun)
+        {
+            throw new QuotaExceededException($"Evaluation run '{run.Id}' would hold more than {quotas.MaxSamplesPerRun} samples (it has {existing}; this request adds {adding}); start another run.");
+        }
+
+        long bytes = await connection.ScalarAsync(
+            transaction,
+            "SELECT COALESCE(SUM(length(s.sums) + length(s.name)), 0) FROM samples s JOIN runs r ON r.id = s.run_id WHERE r.owner = @owner AND (s.batch IS NULL OR s.batch = @batch)",
+            cancellationToken,
+            ("@owner", run.Owner),
+            ("@batch", batch)).ConfigureAwait(false);
+        if (bytes > quotas.MaxStoredBytesPerOwner)
+        {
+            throw new QuotaExceededException($"'{run.Owner}' would store more than {quotas.MaxStoredBytesPerOwner} bytes of evaluation samples (its quota); runs can still be read, but new samples need room.");
+        }
+
+        await connection.ExecuteAsync(transaction, "UPDATE samples SET batch = NULL, staged = NULL WHERE batch = @batch", cancellationToken, ("@batch", batch)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return (int)(existing + adding);
     }
 
-    /// <summary>
-    /// The run's samples in the order they were added, and the sum of their counts (null without samples). Semantic
-    /// samples' counts are added up as they are read and not kept; instance samples keep their payloads (AP is
-    /// computed over all of them together).
-    /// </summary>
+    public async Task DiscardAsync(string batch, CancellationToken cancellationToken)
+    {
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync(null, "DELETE FROM samples WHERE batch = @batch", cancellationToken, ("@batch", batch)).ConfigureAwait(false);
+    }
+
     public async Task<(List<StoredSample> Samples, SemanticAccumulator? Sums)> LoadSamplesAsync(EvaluationRun run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT name, pixels, pixel_accuracy, mean_iou, sums, ap, encoding FROM samples WHERE run_id = $run AND batch IS NULL ORDER BY seq";
-        command.Parameters.AddWithValue("$run", run.Id);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using DbCommand command = connection.Command(null, "SELECT name, pixels, pixel_accuracy, mean_iou, sums, ap, encoding FROM samples WHERE run_id = @run AND batch IS NULL ORDER BY seq", ("@run", run.Id));
         bool semantic = run.Task == "semantic";
         var samples = new List<StoredSample>();
         SemanticAccumulator? total = null;
-        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             byte[] blob = (byte[])reader.GetValue(4);
@@ -206,20 +206,78 @@ public sealed class EvaluationStore
         return (samples, total);
     }
 
-    private async Task ExecuteAsync(string sql, string batch, CancellationToken cancellationToken)
+    public async Task CheckAsync(CancellationToken cancellationToken)
     {
-        await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$batch", batch);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using DbConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await connection.ScalarAsync(null, "SELECT 1", cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    public void Dispose()
     {
-        await _schema.Value.ConfigureAwait(false);
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return connection;
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _migration.Dispose();
+        }
+    }
+
+    /// <summary>An open connection to the database, not yet migrated.</summary>
+    protected abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);
+
+    /// <summary>Brings the schema to the current version (a database written by an earlier version is upgraded in place).</summary>
+    protected abstract Task MigrateAsync(DbConnection connection);
+
+    /// <summary>A transaction in which no other writer for <paramref name="owner"/> runs until it ends, in this process or any other.</summary>
+    protected abstract Task<DbTransaction> BeginOwnerTransactionAsync(DbConnection connection, string owner, CancellationToken cancellationToken);
+
+    /// <summary>A point in time as the database stores it.</summary>
+    protected abstract object ToDbTime(DateTimeOffset time);
+
+    /// <summary>A point in time as the database stored it.</summary>
+    protected abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
+
+    /// <summary>A point in time rounded as the database will store it, so that a run reads back as it was created.</summary>
+    protected virtual DateTimeOffset AtStorePrecision(DateTimeOffset time) => time;
+
+    /// <summary>Whether a failed insert of a sample means that its run does not exist (any more).</summary>
+    protected virtual bool IsMissingRun(DbException exception) => false;
+
+    /// <summary>An open connection to a migrated database. The first call migrates; one that fails is retried by the next.</summary>
+    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        DbConnection connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_migrated)
+            {
+                await _migration.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (!_migrated)
+                    {
+                        // Not cancelled with the request that happens to come first: a migration is all or nothing anyway.
+                        await MigrateAsync(connection).ConfigureAwait(false);
+                        await connection.ExecuteAsync(null, "DELETE FROM samples WHERE batch IS NOT NULL AND staged < @cutoff", CancellationToken.None, ("@cutoff", ToDbTime(Time.GetUtcNow() - s_abandonedAfter))).ConfigureAwait(false);
+                        _migrated = true;
+                    }
+                }
+                finally
+                {
+                    _migration.Release();
+                }
+            }
+
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 }

@@ -59,9 +59,9 @@ public static class HostingExtensions
         services.AddSingleton<SegmentationPipeline>();
         services.AddSingleton<SemanticPairScorer>();
 
-        // The host's own services: uploads, evaluation runs in SQLite.
+        // The host's own services: uploads, evaluation runs in SQLite or PostgreSQL.
         services.AddSingleton<UploadReader>();
-        services.AddSingleton<EvaluationStore>();
+        services.AddEvaluationStore();
         services.AddSingleton<EvaluationRuns>();
 
         // Every endpoint's body is limited: uploads by their endpoints' metadata (BodySizeLimits), everything else by the

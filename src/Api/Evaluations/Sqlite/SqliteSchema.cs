@@ -1,23 +1,32 @@
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 
-namespace SegServe.Api.Evaluations;
+namespace SegServe.Api.Evaluations.Sqlite;
 
-/// <summary>The evaluation database's tables and their migrations, applied once when the store is first used.</summary>
-internal static class EvaluationSchema
+/// <summary>
+/// The SQLite database's tables and their migrations, applied once when the store is first used. Versions (in
+/// <c>PRAGMA user_version</c>, 0 in a database written before it was kept): 1, the first layout (dense sums, no
+/// staging, no owners); 2, instance AP, sparse sums, staged batches and owners. The PostgreSQL schema has the same history.
+/// </summary>
+internal static class SqliteSchema
 {
-    // A staged batch older than this belongs to a process that died mid-request: its rows are removed at start.
-    private static readonly TimeSpan s_abandonedAfter = TimeSpan.FromHours(1);
+    public const int Version = 2;
 
-    /// <summary>Creates the tables, adds the columns a database of an earlier version lacks, and removes abandoned staged rows.</summary>
-    public static async Task CreateAsync(string connectionString, DateTimeOffset now)
+    /// <summary>
+    /// Creates the tables and adds the columns a database of an earlier version lacks (it opens as it was), in one
+    /// transaction holding the write lock: two processes opening one new file do not both add a column.
+    /// </summary>
+    public static async Task MigrateAsync(SqliteConnection connection)
     {
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync().ConfigureAwait(false);
+        await using (SqliteCommand wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL"; // not within a transaction
+            await wal.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        await using SqliteTransaction transaction = connection.BeginTransaction(deferred: false);
         await using (SqliteCommand command = connection.CreateCommand())
         {
             command.CommandText = """
-                PRAGMA journal_mode = WAL;
                 CREATE TABLE IF NOT EXISTS runs (
                     id TEXT PRIMARY KEY,
                     task TEXT NOT NULL,
@@ -34,28 +43,38 @@ internal static class EvaluationSchema
                     pixels INTEGER NOT NULL,
                     pixel_accuracy REAL,
                     mean_iou REAL,
-                    ap REAL,
                     sums BLOB NOT NULL);
                 CREATE INDEX IF NOT EXISTS samples_by_run ON samples (run_id, seq);
                 """;
             await command.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
 
-        // Columns added since the first version (a database written by it opens as it was).
+        // Columns added since the first version. Found by name rather than by user_version, which databases written
+        // before it was kept leave at 0 whatever columns they have.
         await AddMissingColumnsAsync(connection, "samples", [("ap", "REAL"), ("encoding", "INTEGER NOT NULL DEFAULT 0"), ("batch", "TEXT"), ("staged", "TEXT")]).ConfigureAwait(false);
         await AddMissingColumnsAsync(connection, "runs", [("owner", "TEXT NOT NULL DEFAULT 'anonymous'")]).ConfigureAwait(false);
         await using (SqliteCommand index = connection.CreateCommand())
         {
-            index.CommandText = "CREATE INDEX IF NOT EXISTS runs_by_owner ON runs (owner)";
+            // A publish or discard finds its batch's rows by index, not by reading every sample.
+            index.CommandText = """
+                CREATE INDEX IF NOT EXISTS runs_by_owner ON runs (owner);
+                CREATE INDEX IF NOT EXISTS samples_staged ON samples (batch) WHERE batch IS NOT NULL;
+                """;
             await index.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
 
-        await using (SqliteCommand cleanup = connection.CreateCommand())
+        // Recorded, not lowered: a database a later version has migrated further is left as that version wrote it.
+        await using (SqliteCommand version = connection.CreateCommand())
         {
-            cleanup.CommandText = "DELETE FROM samples WHERE batch IS NOT NULL AND staged < $cutoff";
-            cleanup.Parameters.AddWithValue("$cutoff", (now - s_abandonedAfter).ToString("O", CultureInfo.InvariantCulture));
-            await cleanup.ExecuteNonQueryAsync().ConfigureAwait(false);
+            version.CommandText = "PRAGMA user_version";
+            if (Convert.ToInt64(await version.ExecuteScalarAsync().ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) < Version)
+            {
+                version.CommandText = $"PRAGMA user_version = {Version}";
+                await version.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
         }
+
+        await transaction.CommitAsync().ConfigureAwait(false);
     }
 
     private static async Task AddMissingColumnsAsync(SqliteConnection connection, string table, (string Column, string Definition)[] wanted)
