@@ -15,8 +15,13 @@ namespace SegServe.Api.Hosting;
 public sealed partial class GracefulShutdown(IOptions<ServerOptions> options, TimeProvider timeProvider, ILogger<GracefulShutdown> logger)
     : IHostedLifecycleService, IHealthCheck
 {
+    private readonly TimeProvider _time = timeProvider;
+
     // What a refused client is told: another replica can take the request at once, this one is about to go.
     private static readonly TimeSpan s_retryAfter = TimeSpan.FromSeconds(1);
+
+    // How long a refused request's body is read before the refusal is sent anyway.
+    private static readonly TimeSpan s_discardBodyFor = TimeSpan.FromSeconds(5);
 
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
@@ -61,11 +66,11 @@ public sealed partial class GracefulShutdown(IOptions<ServerOptions> options, Ti
 
         TimeSpan grace = TimeSpan.FromSeconds(options.Value.ShutdownDrainSeconds);
         LogDraining(logger, open, grace.TotalSeconds);
-        long started = timeProvider.GetTimestamp();
+        long started = _time.GetTimestamp();
         try
         {
-            await _idle.Task.WaitAsync(grace, timeProvider, cancellationToken).ConfigureAwait(false);
-            LogDrained(logger, timeProvider.GetElapsedTime(started).TotalMilliseconds);
+            await _idle.Task.WaitAsync(grace, _time, cancellationToken).ConfigureAwait(false);
+            LogDrained(logger, _time.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (TimeoutException)
         {
@@ -105,7 +110,9 @@ public sealed partial class GracefulShutdown(IOptions<ServerOptions> options, Ti
 
             if (!shutdown.TryEnter())
             {
-                // Keep-alive would bring the client back to a process that is about to exit.
+                // A client still sending its body would see its upload cut off, not this answer: read what it sends
+                // first. Keep-alive would bring the client back to a process that is about to exit.
+                await DiscardBodyAsync(context, shutdown._time).ConfigureAwait(false);
                 context.Response.Headers.Connection = "close";
                 await ProblemWriter.WriteAsync(
                     context,
@@ -122,6 +129,22 @@ public sealed partial class GracefulShutdown(IOptions<ServerOptions> options, Ti
                 shutdown.Leave();
             }
         });
+    }
+
+    // Within the endpoint's body limit (applied before this middleware) and a few seconds; what is not read by then
+    // is cut off with the connection.
+    private static async Task DiscardBodyAsync(HttpContext context, TimeProvider time)
+    {
+        using var deadline = new CancellationTokenSource(s_discardBodyFor, time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, context.RequestAborted);
+        try
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or BadHttpRequestException or IOException)
+        {
+            // Too large, too slow or gone: the refusal goes out regardless.
+        }
     }
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Shutting down: refusing new requests, draining {InFlight} admitted requests for up to {GraceSeconds} s")]

@@ -102,8 +102,9 @@ public static class HostingExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSegServeTelemetry();
-        GracefulShutdown.UseGracefulShutdown(app);
         app.UseBodySizeLimits(app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.MaxJsonBodyBytes);
+        // After the body limits, so that a refused request's body is read within its endpoint's limit.
+        GracefulShutdown.UseGracefulShutdown(app);
         app.UseSegServeSecurity();
         app.UseSegServeOpenApi();
         app.MapGet("/", static () => Results.Redirect("/swagger")).ExcludeFromDescription();
