@@ -264,24 +264,31 @@ check "the server wrote nothing in the root file system outside /data, /tmp and 
 check "/data holds the evaluation database, owned by uid $uid" bash -c '[[ "$(stat -c %u "$1/evaluations.db")" == "$2" ]]' _ "$data" "$uid"
 
 # ---- 5. second start: read-only root ---------------------------------------------------------------------------
-phase "second start (a new container from the image, root file system read-only, same /data)"
+phase "second start (a new container from the image, root file system read-only, same /data, models mounted)"
 # A new container, as a runtime restarts a service: only /data carries over, and the root is the image's as built.
 fresh="$(bah from --pull=never "$IMAGE")"
 fresh_root="$(bah mount "$fresh")"
+# A models folder of the operator's, mounted read-only over the baked-in one: here only the selfie model, so the
+# service must list exactly it (the image bakes in more).
+models_dir="$(printf '%s\n' "${image_env[@]}" | sed -n 's/^Inference__ModelsDirectory=//p')"
+mkdir -p "$work/models" && cp -r "$repo_root/models/selfie" "$work/models/"
+chown -R "$uid:$gid" "$work/models"
 # The image's environment, then the test's; HOME from the image's passwd entry as container runtimes set it.
 env_list=(env -i "HOME=$home" "${image_env[@]}" "${test_env[@]}")
 t=$SECONDS
 in_netns unshare --mount --pid --fork --propagation private -- bash -c '
   set -e
-  root=$1 data=$2 uid=$3 gid=$4 workdir=$5; shift 5
+  root=$1 data=$2 uid=$3 gid=$4 workdir=$5 models=$6 models_dir=$7; shift 7
   mount --bind "$root" "$root"
   mount --bind "$data" "$root/data"
+  mount --bind "$models" "$root$models_dir"
+  mount -o remount,bind,ro "$root$models_dir"
   mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$root/tmp"
   mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
   mount --rbind /dev "$root/dev"
   mount -o remount,bind,ro "$root"
   exec chroot --userspec="$uid:$gid" --groups="$gid" "$root" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$workdir" "$@"
-' _ "$fresh_root" "$data" "$uid" "$gid" "$workdir" "${env_list[@]}" "${entrypoint[@]}" "${cmd[@]}" >"$work/run2.log" 2>&1 &
+' _ "$fresh_root" "$data" "$uid" "$gid" "$workdir" "$work/models" "$models_dir" "${env_list[@]}" "${entrypoint[@]}" "${cmd[@]}" >"$work/run2.log" 2>&1 &
 server_job=$!
 wait_ready "$work/run2.log" || fail_fast "ready after a restart with a read-only root"
 echo "PASS  /health/ready is 200 with a read-only root ($(( SECONDS - t )) s after start)"
@@ -291,6 +298,8 @@ check "the server's root file system is mounted read-only" \
 check "the server process runs as uid $uid, gid $gid" bash -c '[[ "$1" == "$2 $3" ]]' _ "$(process_ids "$pid")" "$uid" "$gid"
 check "the evaluation run survived the restart (GET /v1/evaluations/$run_id)" bash -c \
   '[[ "$(curl -s "http://$ADDR:$1/v1/evaluations/$2" | jq -r .id)" == "$2" ]]' _ "$PORT" "$run_id"
+check "a models folder mounted on $models_dir replaces the baked-in models (GET /v1/models lists only selfie)" bash -c \
+  '[[ "$(curl -s "http://$ADDR:$1/v1/models" | jq -c "[.models[].name]")" == "[\"selfie\"]" ]]' _ "$PORT"
 check "the selfie model segments again with a read-only root" segment "$work/mask2.png"
 check "the same photo gives the same mask after the restart" cmp -s "$work/mask1.png" "$work/mask2.png"
 # Warnings say what a read-only root changes (an in-memory key ring, say); errors other than the readiness probe's
