@@ -122,7 +122,13 @@ public sealed record PolygonResponse(IReadOnlyList<double> Outer, IReadOnlyList<
 public sealed record CroppedMaskResponse(int X, int Y, int Width, int Height, string Png);
 
 /// <summary>A box: x1, y1 (top left) to x2, y2 (bottom right), in pixels.</summary>
+/// <param name="X1">Left edge, in original-image pixels.</param>
+/// <param name="Y1">Top edge, in original-image pixels.</param>
+/// <param name="X2">Right edge, in original-image pixels.</param>
+/// <param name="Y2">Bottom edge, in original-image pixels.</param>
 public sealed record BoxResponse(double X1, double Y1, double X2, double Y2);
 
 /// <summary>A COCO RLE mask: <c>size</c> is [height, width]; <c>counts</c> the compressed string, as pycocotools writes it.</summary>
+/// <param name="Size">[height, width] of the image the mask covers.</param>
+/// <param name="Counts">Column-major run lengths (starting with a background run), in pycocotools' compressed string encoding.</param>
 public sealed record RleMask(IReadOnlyList<int> Size, string Counts);

@@ -186,3 +186,13 @@ public static class QueryValues
     public static string Alternatives(IReadOnlyList<string> choices) =>
         choices.Count == 1 ? $"'{choices[0]}'" : string.Join(", ", choices.Take(choices.Count - 1).Select(static c => $"'{c}'")) + $" or '{choices[^1]}'";
 }
+
+/// <summary>
+/// A typical value of a query parameter, for the OpenAPI document where the default depends on the model (so the
+/// document cannot state one): Swagger UI shows it, generated clients use it in samples.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class ExampleAttribute(string value) : Attribute
+{
+    public string Value { get; } = value;
+}

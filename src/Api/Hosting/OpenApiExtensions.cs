@@ -18,7 +18,15 @@ internal static class OpenApiExtensions
                 Version = "v1",
                 Description = "Image segmentation inference: semantic class maps, instance masks and overlays from ONNX models (CUDA when present, CPU otherwise), and evaluation of uploaded ground truth.",
             });
+            // Nullable annotations decide nullable and required (a required IFormFile is neither optional nor null),
+            // and a property that refers to another schema keeps its own description (wrapped in allOf).
+            options.SupportNonNullableReferenceTypes();
+            options.UseAllOfToExtendReferenceSchemas();
             options.OperationFilter<ResponseContentFilter>();
+            options.OperationFilter<OpenApi.QueryParameterSchemaFilter>();
+            options.OperationFilter<OpenApi.RouteParameterFilter>();
+            options.OperationFilter<OpenApi.ProblemResponseFilter>();
+            options.SchemaFilter<OpenApi.ProblemSchemaFilter>();
             IncludeXmlComments(options, typeof(OpenApiExtensions).Assembly);
             IncludeXmlComments(options, typeof(Contracts.ModelList).Assembly);
         });

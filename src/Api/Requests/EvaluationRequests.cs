@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using SegServe.Api.Binding;
@@ -20,11 +21,11 @@ namespace SegServe.Api.Requests;
 /// <param name="Options">The queue's default deadline.</param>
 /// <param name="Evaluation">The limit on classes.</param>
 public sealed record EvaluateSemanticRequest(
-    [property: FromQuery(Name = "numClasses"), WholeNumber(1, ScoringSettings.MaxClasses)] string? NumClasses,
-    [property: FromQuery(Name = "ignoreIndex"), WholeNumber(0, ushort.MaxValue)] string? IgnoreIndex,
-    [property: FromQuery(Name = "classNames")] string? ClassNames,
-    [property: FromQuery(Name = "palette")] string? Palette,
-    [property: FromQuery(Name = "model")] string? Model,
+    [property: FromQuery(Name = "numClasses"), WholeNumber(1, ScoringSettings.MaxClasses), Example("21")] string? NumClasses,
+    [property: FromQuery(Name = "ignoreIndex"), WholeNumber(0, ushort.MaxValue), DefaultValue("255")] string? IgnoreIndex,
+    [property: FromQuery(Name = "classNames"), Example("background,person")] string? ClassNames,
+    [property: FromQuery(Name = "palette"), Example("voc")] string? Palette,
+    [property: FromQuery(Name = "model"), Example("espnetv2-voc")] string? Model,
     HttpContext Context,
     [property: FromServices] UploadReader Uploads,
     [property: FromServices] IModelRegistry Models,
@@ -58,7 +59,7 @@ public sealed record EvaluateSemanticRequest(
 /// <param name="Options">The pixel limit of label maps.</param>
 /// <param name="Evaluation">The category limit (Evaluation:MaxClasses).</param>
 public sealed record EvaluateInstancesRequest(
-    [property: FromQuery(Name = "imageId"), WholeNumber(long.MinValue, long.MaxValue)] string? ImageId,
+    [property: FromQuery(Name = "imageId"), WholeNumber(long.MinValue, long.MaxValue), DefaultValue("1")] string? ImageId,
     HttpContext Context,
     [property: FromServices] UploadReader Uploads,
     [property: FromServices] IOptions<InferenceOptions> Options,
@@ -82,5 +83,5 @@ public sealed record EvaluateInstancesRequest(
 /// <param name="Context">The HTTP request.</param>
 public sealed record AddSamplesRequest(
     [property: FromRoute] string Id,
-    [property: FromQuery(Name = "name")] string? Name,
+    [property: FromQuery(Name = "name"), Example("sample-001")] string? Name,
     HttpContext Context);

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 using SegServe.Api.Binding;
@@ -31,19 +32,19 @@ namespace SegServe.Api.Requests;
 /// <param name="Uploads">Reads the upload.</param>
 public sealed record OverlayRequest(
     [property: FromRoute] string Name,
-    [property: FromQuery(Name = "effect"), OneOf("blur", "cutout", "replace", "none"), ForTask(SegmentationTask.Semantic)] string? Effect,
-    [property: FromQuery(Name = "foreground"), ForTask(SegmentationTask.Semantic)] string? Foreground,
-    [property: FromQuery(Name = "radius"), Number(PortraitOptions.MinRadius, PortraitOptions.MaxRadius), ForTask(SegmentationTask.Semantic)] string? Radius,
-    [property: FromQuery(Name = "background"), Color, ForTask(SegmentationTask.Semantic)] string? Background,
-    [property: FromQuery(Name = "alpha"), Number(0, 1)] string? Alpha,
-    [property: FromQuery(Name = "outline"), Flag, ForTask(SegmentationTask.Semantic)] string? Outline,
-    [property: FromQuery(Name = "legend"), Flag, ForTask(SegmentationTask.Semantic)] string? Legend,
-    [property: FromQuery(Name = "format"), OneOf("png", "jpeg", "jpg")] string? Format,
-    [property: FromQuery(Name = "upsample"), OneOf("nearest", "bilinear", "bicubic"), ForTask(SegmentationTask.Semantic)] string? Upsample,
-    [property: FromQuery(Name = "threshold"), Number(0, 1), ForTask(SegmentationTask.Semantic)] string? Threshold,
-    [property: FromQuery(Name = "scoreThreshold"), Number(0, 1), ForTask(SegmentationTask.Instance)] string? ScoreThreshold,
-    [property: FromQuery(Name = "maxInstances"), WholeNumber(1, InstanceOptions.MaxInstancesLimit), ForTask(SegmentationTask.Instance)] string? MaxInstances,
-    [property: FromQuery(Name = "classes"), ForTask(SegmentationTask.Instance)] string? Classes,
+    [property: FromQuery(Name = "effect"), OneOf("blur", "cutout", "replace", "none"), DefaultValue("none"), ForTask(SegmentationTask.Semantic)] string? Effect,
+    [property: FromQuery(Name = "foreground"), Example("person"), ForTask(SegmentationTask.Semantic)] string? Foreground,
+    [property: FromQuery(Name = "radius"), Number(PortraitOptions.MinRadius, PortraitOptions.MaxRadius), Example("8"), ForTask(SegmentationTask.Semantic)] string? Radius,
+    [property: FromQuery(Name = "background"), Color, DefaultValue("white"), ForTask(SegmentationTask.Semantic)] string? Background,
+    [property: FromQuery(Name = "alpha"), Number(0, 1), DefaultValue("0.5")] string? Alpha,
+    [property: FromQuery(Name = "outline"), Flag, DefaultValue("false"), ForTask(SegmentationTask.Semantic)] string? Outline,
+    [property: FromQuery(Name = "legend"), Flag, DefaultValue("false"), ForTask(SegmentationTask.Semantic)] string? Legend,
+    [property: FromQuery(Name = "format"), OneOf("png", "jpeg", "jpg"), Example("png")] string? Format,
+    [property: FromQuery(Name = "upsample"), OneOf("nearest", "bilinear", "bicubic"), DefaultValue("bilinear"), ForTask(SegmentationTask.Semantic)] string? Upsample,
+    [property: FromQuery(Name = "threshold"), Number(0, 1), Example("0.5"), ForTask(SegmentationTask.Semantic)] string? Threshold,
+    [property: FromQuery(Name = "scoreThreshold"), Number(0, 1), Example("0.5"), ForTask(SegmentationTask.Instance)] string? ScoreThreshold,
+    [property: FromQuery(Name = "maxInstances"), WholeNumber(1, InstanceOptions.MaxInstancesLimit), DefaultValue("100"), ForTask(SegmentationTask.Instance)] string? MaxInstances,
+    [property: FromQuery(Name = "classes"), Example("person,car"), ForTask(SegmentationTask.Instance)] string? Classes,
     ReadyModel Ready,
     RequestDeadline Deadline,
     HttpContext Context,

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.AspNetCore.Mvc;
 using SegServe.Api.Binding;
 using SegServe.Api.Uploads;
@@ -25,14 +26,14 @@ namespace SegServe.Api.Requests;
 /// <param name="Uploads">Reads the upload.</param>
 public sealed record SegmentRequest(
     [property: FromRoute] string Name,
-    [property: FromQuery(Name = "upsample"), OneOf("nearest", "bilinear", "bicubic"), ForTask(SegmentationTask.Semantic)] string? Upsample,
-    [property: FromQuery(Name = "threshold"), Number(0, 1), ForTask(SegmentationTask.Semantic)] string? Threshold,
-    [property: FromQuery(Name = "include"), ListOf("confidence", "polygons", "mask")] string? Include,
-    [property: FromQuery(Name = "scoreThreshold"), Number(0, 1), ForTask(SegmentationTask.Instance)] string? ScoreThreshold,
-    [property: FromQuery(Name = "maskThreshold"), Number(0, 1), ForTask(SegmentationTask.Instance)] string? MaskThreshold,
-    [property: FromQuery(Name = "maxInstances"), WholeNumber(1, InstanceOptions.MaxInstancesLimit), ForTask(SegmentationTask.Instance)] string? MaxInstances,
-    [property: FromQuery(Name = "classes"), ForTask(SegmentationTask.Instance)] string? Classes,
-    [property: FromQuery(Name = "tolerance"), Number(0, InstanceExtras.MaxTolerance), ForTask(SegmentationTask.Instance)] string? Tolerance,
+    [property: FromQuery(Name = "upsample"), OneOf("nearest", "bilinear", "bicubic"), DefaultValue("bilinear"), ForTask(SegmentationTask.Semantic)] string? Upsample,
+    [property: FromQuery(Name = "threshold"), Number(0, 1), Example("0.5"), ForTask(SegmentationTask.Semantic)] string? Threshold,
+    [property: FromQuery(Name = "include"), ListOf("confidence", "polygons", "mask"), Example("polygons")] string? Include,
+    [property: FromQuery(Name = "scoreThreshold"), Number(0, 1), Example("0.5"), ForTask(SegmentationTask.Instance)] string? ScoreThreshold,
+    [property: FromQuery(Name = "maskThreshold"), Number(0, 1), DefaultValue("0.5"), ForTask(SegmentationTask.Instance)] string? MaskThreshold,
+    [property: FromQuery(Name = "maxInstances"), WholeNumber(1, InstanceOptions.MaxInstancesLimit), DefaultValue("100"), ForTask(SegmentationTask.Instance)] string? MaxInstances,
+    [property: FromQuery(Name = "classes"), Example("person,car"), ForTask(SegmentationTask.Instance)] string? Classes,
+    [property: FromQuery(Name = "tolerance"), Number(0, InstanceExtras.MaxTolerance), DefaultValue("0.5"), ForTask(SegmentationTask.Instance)] string? Tolerance,
     ReadyModel Ready,
     RequestDeadline Deadline,
     HttpContext Context,
