@@ -27,7 +27,7 @@ public static class EvaluationRunsApi
 
         runs.MapGet("/{id}", GetRun)
             .WithName("GetEvaluationRun")
-            .WithSummary("The run's dataset-level scores")
+            .WithSummary("Read a run's dataset-level scores, with each sample's own")
             .WithDescription("Semantic runs: scores over all samples (counts summed over every sample before dividing, as mmsegmentation), with each sample's own pixel accuracy and mIoU. "
                 + "Instance runs: COCO mask AP over all samples' images evaluated together, with each sample's own AP.")
             .Produces<EvaluationRunResponse>()

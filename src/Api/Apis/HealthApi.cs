@@ -23,11 +23,15 @@ public static class HealthApi
 
         health.MapGet("/live", Live)
             .WithName("Live")
-            .WithSummary("Liveness: the process serves (200 from the moment it listens, while models still load).");
+            .WithSummary("Liveness: whether the process serves at all")
+            .WithDescription("200 from the moment the service listens, while models still load: restart the container only when this fails. "
+                + "Anonymous unless Authentication:ProtectHealth is set.");
 
         health.MapGet("/ready", Ready)
             .WithName("Ready")
-            .WithSummary("Readiness: 200 once every required model is ready and the evaluation store answers; 503 before, with each model's state (loading and how far, ready, failed with the reason), and 503 shutting-down from the moment the service drains.")
+            .WithSummary("Readiness: whether to send this instance traffic")
+            .WithDescription("200 once every required model is ready and the evaluation store answers; 503 before, with each model's state (loading and how far, ready, failed with the reason), "
+                + "and 503 shutting-down from the moment the service drains. Both answers carry the same health report.")
             .Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable);
 
         return health;

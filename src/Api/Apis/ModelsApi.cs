@@ -17,12 +17,12 @@ public static class ModelsApi
 
         api.MapGet("/", ListModels)
             .WithName("ListModels")
-            .WithSummary("List the models")
+            .WithSummary("List the models with their status and execution provider")
             .WithDescription("Every folder of the models directory, in name order: status (loading with its progress, ready, failed with the reason), the execution provider in use (CUDA or CPU) and why, the manifest and the ONNX signature.");
 
         api.MapGet("/{name}", GetModel)
             .WithName("GetModel")
-            .WithSummary("Describe one model")
+            .WithSummary("Describe one model: status, manifest and ONNX signature")
             .WithDescription("The model's status, execution provider, manifest (input preprocessing, output kind, classes and colours, batching, source and licence) and the input/output tensors declared by its ONNX file.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 

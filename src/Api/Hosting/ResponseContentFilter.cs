@@ -50,5 +50,14 @@ internal sealed class ResponseContentFilter : IOperationFilter
                 ok.Content["application/json"] = new OpenApiMediaType { Schema = schema };
             }
         }
+
+        // In the order the endpoint declares them: Swagger UI preselects the first (JSON for segment).
+        string[] declared = [.. context.ApiDescription.ActionDescriptor.EndpointMetadata
+            .OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>()
+            .Where(static p => p.StatusCode == StatusCodes.Status200OK)
+            .SelectMany(static p => p.ContentTypes)];
+        ok.Content = ok.Content
+            .OrderBy(c => Array.IndexOf(declared, c.Key) is int i and >= 0 ? i : int.MaxValue)
+            .ToDictionary(static c => c.Key, static c => c.Value, StringComparer.Ordinal);
     }
 }
