@@ -25,7 +25,7 @@ internal static class OpenApiExtensions
             options.OperationFilter<ResponseContentFilter>();
             options.OperationFilter<OpenApi.QueryParameterSchemaFilter>();
             options.OperationFilter<OpenApi.RouteParameterFilter>();
-            options.OperationFilter<OpenApi.ProblemResponseFilter>();
+            options.DocumentFilter<OpenApi.ProblemResponseFilter>();
             options.SchemaFilter<OpenApi.ProblemSchemaFilter>();
             IncludeXmlComments(options, typeof(OpenApiExtensions).Assembly);
             IncludeXmlComments(options, typeof(Contracts.ModelList).Assembly);

@@ -61,48 +61,45 @@ internal sealed class ProblemSchemaFilter : ISchemaFilter
 
 /// <summary>
 /// Each problem response lists the types it may carry (those of its status in <see cref="ProblemCatalog.All"/>) in its
-/// description, with one real example body per type instead of a generated placeholder.
+/// description, with one real example body per type instead of a generated placeholder. The examples are components,
+/// referenced from each response, so that the document stays small.
 /// </summary>
-internal sealed class ProblemResponseFilter : IOperationFilter
+internal sealed class ProblemResponseFilter : IDocumentFilter
 {
-    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    public void Apply(OpenApiDocument swaggerDoc, DocumentFilterContext context)
     {
-        if (operation.Responses is null)
+        ArgumentNullException.ThrowIfNull(swaggerDoc);
+        swaggerDoc.Components ??= new OpenApiComponents();
+        swaggerDoc.Components.Examples ??= new Dictionary<string, IOpenApiExample>(StringComparer.Ordinal);
+        foreach (ProblemKind kind in ProblemCatalog.All)
         {
-            return;
+            swaggerDoc.Components.Examples[ExampleId(kind)] = new OpenApiExample
+            {
+                Summary = $"{kind.Title} ({kind.Type})",
+                Value = new JsonObject
+                {
+                    ["type"] = kind.Type,
+                    ["title"] = kind.Title,
+                    ["status"] = kind.Status,
+                    ["detail"] = $"What was wrong with this request ({kind.Title.ToLowerInvariant()}), and what to send instead.",
+                    ["traceId"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                },
+            };
         }
 
-        foreach ((string code, IOpenApiResponse value) in operation.Responses)
+        foreach (OpenApiOperation operation in swaggerDoc.Paths.Values.SelectMany(static p => (IEnumerable<OpenApiOperation>?)p.Operations?.Values ?? []))
         {
-            if (value is not OpenApiResponse response || response.Content?.TryGetValue("application/problem+json", out OpenApiMediaType? media) != true
-                || !int.TryParse(code, out int status))
+            foreach ((string code, IOpenApiResponse value) in operation.Responses ?? [])
             {
-                continue;
-            }
-
-            ProblemKind[] kinds = [.. ProblemCatalog.All.Where(k => k.Status == status)];
-            if (kinds.Length == 0)
-            {
-                continue;
-            }
-
-            response.Description = $"{response.Description}. Problem types: {string.Join(", ", kinds.Select(static k => $"`{k.Type}` ({k.Title})"))}.";
-            media!.Examples = new Dictionary<string, IOpenApiExample>(StringComparer.Ordinal);
-            foreach (ProblemKind kind in kinds)
-            {
-                media.Examples[kind.Type[(kind.Type.LastIndexOf(':') + 1)..]] = new OpenApiExample
+                if (value is OpenApiResponse response && response.Content?.TryGetValue("application/problem+json", out OpenApiMediaType? media) == true
+                    && int.TryParse(code, out int status) && ProblemCatalog.All.Where(k => k.Status == status).ToArray() is { Length: > 0 } kinds)
                 {
-                    Summary = kind.Title,
-                    Value = new JsonObject
-                    {
-                        ["type"] = kind.Type,
-                        ["title"] = kind.Title,
-                        ["status"] = kind.Status,
-                        ["detail"] = $"What was wrong with this request ({kind.Title.ToLowerInvariant()}).",
-                        ["traceId"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-                    },
-                };
+                    response.Description = $"{response.Description}. Problem types: {string.Join(", ", kinds.Select(static k => $"`{k.Type}` ({k.Title})"))}.";
+                    media.Examples = kinds.ToDictionary(ExampleId, k => (IOpenApiExample)new OpenApiExampleReference(ExampleId(k), swaggerDoc), StringComparer.Ordinal);
+                }
             }
         }
     }
+
+    private static string ExampleId(ProblemKind kind) => "problem-" + kind.Type[(kind.Type.LastIndexOf(':') + 1)..];
 }
