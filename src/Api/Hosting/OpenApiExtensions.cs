@@ -40,6 +40,7 @@ internal static class OpenApiExtensions
         {
             options.SwaggerEndpoint("/swagger/v1/swagger.json", "SegServe v1");
             options.DocumentTitle = "SegServe";
+            options.UseRequestInterceptor(OpenApi.TryItOutPrefill.RequestInterceptor);
         });
         return app;
     }

@@ -245,4 +245,18 @@ public sealed class OpenApiDocumentTests(SegServeFactory factory) : IClassFixtur
             "#/components/schemas/ImageUploadForm",
             document["paths"]!["/v1/models/{name}/segment"]!["post"]!["requestBody"]!["content"]!["multipart/form-data"]!["schema"]!["$ref"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task SwaggerUi_LeavesOutWhatItPrefilled_WithAnInterceptorItCanParse()
+    {
+        string script = await _client.GetStringAsync("/swagger/index.js", TestContext.Current.CancellationToken);
+
+        string line = script.Split('\n').Single(static l => l.Contains("JSON.parse", StringComparison.Ordinal) && l.Contains("RequestInterceptorFunction", StringComparison.Ordinal));
+        Assert.Contains("pre-filled parameters left as they are", line, StringComparison.Ordinal);
+        // The function travels as JSON inside a single-quoted script string, where a JSON escape is undone before
+        // JSON.parse reads it (\n becomes a raw newline, \" a bare quote): with one, Swagger UI would not start at all.
+        Assert.DoesNotContain("\\n", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\\"", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\\\", line, StringComparison.Ordinal);
+    }
 }
