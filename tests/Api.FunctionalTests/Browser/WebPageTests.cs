@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using SegServe.Api.FunctionalTests.Infrastructure;
+using SegServe.Contracts;
+using SegServe.Tests.Shared;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace SegServe.Api.FunctionalTests.Browser;
+
+/// <summary>The web page at <c>/</c>, in a real headless Chromium against the real service on a real port.</summary>
+public sealed class WebPageTests(BrowserHostFactory factory) : IClassFixture<BrowserHostFactory>
+{
+    private const string Photo = "docs/examples/astronaut.jpg";
+
+    [Fact]
+    public async Task SegmentTab_SelfieOnAPhoto_ShowsPersonOverlayOpacityAndBlur()
+    {
+        await using Chromium chromium = await Chromium.LaunchAsync();
+        IPage page = await chromium.NewPageAsync(factory.Address);
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-models", "loaded");
+
+        await page.SelectOptionAsync("#model", "selfie");
+        await page.SetInputFilesAsync("#image", Repository.PathOf(Photo));
+        await Assertions.Expect(page.Locator("#overlay")).ToHaveAttributeAsync("data-ready", "true", new() { Timeout = 45_000 });
+
+        // The legend lists person with its share of the picture.
+        ILocator person = page.Locator("#legend li[data-class='person']");
+        await Assertions.Expect(person).ToContainTextAsync("person");
+        double fraction = double.Parse((await person.GetAttributeAsync("data-fraction"))!, CultureInfo.InvariantCulture);
+        Assert.InRange(fraction, 0.40, 0.65);
+        Assert.Contains(((fraction * 100).ToString("0.0", CultureInfo.InvariantCulture)) + "%", await person.TextContentAsync(), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(await page.Locator("#overlay").GetAttributeAsync("alt")));
+        Assert.False(string.IsNullOrEmpty(await page.Locator("#original").GetAttributeAsync("alt")));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "segment-selfie.png"), FullPage = true });
+
+        // The opacity slider blends the class colours over the photo: the picture itself changes.
+        ILocator stack = page.Locator("#stack");
+        byte[] half = await stack.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "overlay-opacity-50.png") });
+        await page.Locator("#opacity").FillAsync("1");
+        await Assertions.Expect(page.Locator("#opacity-value")).ToHaveTextAsync("100%");
+        byte[] full = await stack.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "overlay-opacity-100.png") });
+        Assert.True(MeanDifference(half, full) > 5, $"the overlay barely changed with the opacity slider (mean difference {MeanDifference(half, full):0.00})");
+
+        // The blur effect: the service renders the portrait, the page shows it in place of the colours.
+        await page.Locator("input[name='effect'][value='blur']").CheckAsync();
+        await Assertions.Expect(page.Locator("#overlay")).ToHaveAttributeAsync("data-effect", "blur", new() { Timeout = 45_000 });
+        await Assertions.Expect(page.Locator("#overlay")).ToHaveAttributeAsync("data-ready", "true", new() { Timeout = 45_000 });
+        await Assertions.Expect(page.Locator("#radius-row")).ToBeVisibleAsync();
+        byte[] blurred = await stack.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "overlay-blur.png") });
+        Assert.True(MeanDifference(full, blurred) > 5, "the blur effect did not change the picture");
+        await Assertions.Expect(page.Locator("#error")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator("#busy")).ToBeHiddenAsync();
+        Assert.NotNull(await page.Locator("#download-classmap").GetAttributeAsync("href"));
+        Assert.NotNull(await page.Locator("#download-json").GetAttributeAsync("href"));
+    }
+
+    [Fact]
+    public async Task SegmentTab_TextFile_ShowsTheProblemTitleAndStopsTheSpinner()
+    {
+        byte[] text = "these are notes, not a picture\n"u8.ToArray();
+        using var client = new HttpClient { BaseAddress = factory.Address };
+        using var content = new MultipartFormDataContent { { new ByteArrayContent(text), "image", "notes.txt" } };
+        using HttpResponseMessage refused = await client.PostAsync("/v1/models/selfie/segment", content, TestContext.Current.CancellationToken);
+        Assert.False(refused.IsSuccessStatusCode);
+        using JsonDocument problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        string title = problem.RootElement.GetProperty("title").GetString()!;
+        string detail = problem.RootElement.GetProperty("detail").GetString()!;
+
+        await using Chromium chromium = await Chromium.LaunchAsync();
+        IPage page = await chromium.NewPageAsync(factory.Address);
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-models", "loaded");
+        await page.SelectOptionAsync("#model", "selfie");
+        await page.SetInputFilesAsync("#image", new FilePayload { Name = "notes.txt", MimeType = "text/plain", Buffer = text });
+
+        await Assertions.Expect(page.Locator("#error")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#error-title")).ToHaveTextAsync(title);
+        await Assertions.Expect(page.Locator("#error-detail")).ToContainTextAsync(detail);
+        await Assertions.Expect(page.Locator("#busy")).ToBeHiddenAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "segment-error.png"), FullPage = true });
+
+        // The error can be dismissed from the keyboard.
+        await page.Locator("#error-close").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#error")).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task Page_AtPhoneWidth_HasNoSidewaysScrolling()
+    {
+        await using Chromium chromium = await Chromium.LaunchAsync();
+        IPage page = await chromium.NewPageAsync(factory.Address, width: 390, height: 844);
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-models", "loaded");
+        await page.SetInputFilesAsync("#image", Repository.PathOf(Photo));
+        await Assertions.Expect(page.Locator("#overlay")).ToHaveAttributeAsync("data-ready", "true", new() { Timeout = 45_000 });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "segment-phone.png"), FullPage = true });
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways at 390 px");
+
+        // The tabs work from the keyboard.
+        await page.Locator("#tab-segment").FocusAsync();
+        await page.Keyboard.PressAsync("ArrowRight");
+        await Assertions.Expect(page.Locator("#panel-evaluate")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#tab-evaluate")).ToBeFocusedAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "evaluate-phone.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task EvaluateTab_CamVidZip_ShowsTheApisMiou()
+    {
+        string images = SharedData.PathOf("data/camvid-val/images");
+        string annotations = SharedData.PathOf("data/camvid-val/annotations");
+        string zip = Path.Combine(Path.GetTempPath(), $"camvid-pairs-{Guid.NewGuid():N}.zip");
+        try
+        {
+            string[] frames = [.. Directory.GetFiles(images, "*.png").Order(StringComparer.Ordinal).Take(3)];
+            using (ZipArchive archive = ZipFile.Open(zip, ZipArchiveMode.Create))
+            {
+                foreach (string frame in frames)
+                {
+                    archive.CreateEntryFromFile(frame, $"images/{Path.GetFileName(frame)}");
+                    archive.CreateEntryFromFile(Path.Combine(annotations, Path.GetFileName(frame)), $"groundTruth/{Path.GetFileName(frame)}");
+                }
+            }
+
+            await using Chromium chromium = await Chromium.LaunchAsync();
+            IPage page = await chromium.NewPageAsync(factory.Address);
+            await page.GotoAsync("/#evaluate");
+            await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-models", "loaded");
+            await page.SelectOptionAsync("#eval-model", "espnet-camvid");
+            await page.Locator("#ignore-index").FillAsync("11");
+            await page.SetInputFilesAsync("#archive", zip);
+            await page.Locator("#run-start").ClickAsync();
+            await Assertions.Expect(page.Locator("#run")).ToHaveAttributeAsync("data-ready", "true", new() { Timeout = 50_000 });
+            await Assertions.Expect(page.Locator("#progress-text")).ToHaveTextAsync("3 / 3");
+            await Assertions.Expect(page.Locator("#report")).ToHaveJSPropertyAsync("complete", true);
+            Assert.True(await page.Locator("#report").EvaluateAsync<int>("img => img.naturalWidth") > 0, "the report picture did not load");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "evaluate-camvid.png"), FullPage = true });
+
+            string id = (await page.Locator("#run-id").TextContentAsync())!;
+            using var client = new HttpClient { BaseAddress = factory.Address };
+            EvaluationRunResponse run = (await client.GetFromJsonAsync<EvaluationRunResponse>($"/v1/evaluations/{id}", TestContext.Current.CancellationToken))!;
+            Assert.Equal(3, run.SampleCount);
+            double apiMiou = run.Scores!.MeanIou!.Value;
+            Assert.Equal(apiMiou, double.Parse((await page.Locator("#miou").GetAttributeAsync("data-value"))!, CultureInfo.InvariantCulture));
+            Assert.Equal((apiMiou * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%", await page.Locator("#miou").TextContentAsync());
+            Assert.Equal(11, await page.Locator("#class-table tbody tr").CountAsync());
+
+            // The run is listed, and reopens after a reload (remembered by this browser).
+            await page.ReloadAsync();
+            await page.Locator($"#runs button:has-text('{id}')").ClickAsync();
+            await Assertions.Expect(page.Locator("#run-id")).ToHaveTextAsync(id);
+            await Assertions.Expect(page.Locator("#miou")).ToHaveTextAsync((apiMiou * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%");
+        }
+        finally
+        {
+            File.Delete(zip);
+        }
+    }
+
+    /// <summary>Mean absolute difference per channel (0–255) of two screenshots of the same element.</summary>
+    private static double MeanDifference(byte[] first, byte[] second)
+    {
+        using Image<Rgb24> a = Image.Load<Rgb24>(first);
+        using Image<Rgb24> b = Image.Load<Rgb24>(second);
+        Assert.Equal(a.Size, b.Size);
+        long sum = 0;
+        for (int y = 0; y < a.Height; y++)
+        {
+            for (int x = 0; x < a.Width; x++)
+            {
+                Rgb24 p = a[x, y];
+                Rgb24 q = b[x, y];
+                sum += Math.Abs(p.R - q.R) + Math.Abs(p.G - q.G) + Math.Abs(p.B - q.B);
+            }
+        }
+
+        return sum / (3.0 * a.Width * a.Height);
+    }
+}
