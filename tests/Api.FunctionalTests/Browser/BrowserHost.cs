@@ -8,7 +8,7 @@ namespace SegServe.Api.FunctionalTests.Browser;
 
 /// <summary>
 /// The service on a real loopback port for a real browser: the repository's <c>selfie</c> model, and the CamVid
-/// model of <c>../shared</c> when it is there (the Evaluate tab's test needs it; the Segment tab's does not).
+/// and Mask R-CNN fixtures of <c>../shared</c> when it is there (the Evaluate and instance tests need them; the Segment tab's does not).
 /// </summary>
 public sealed class BrowserHostFactory : KestrelFactory
 {
@@ -19,9 +19,12 @@ public sealed class BrowserHostFactory : KestrelFactory
         File.CreateSymbolicLink(Path.Combine(_models.FullName, "selfie"), Repository.PathOf("models/selfie"));
         if (SharedData.Root is string shared)
         {
-            string camvid = Directory.CreateDirectory(Path.Combine(_models.FullName, "espnet-camvid")).FullName;
-            File.Copy(Path.Combine(AppContext.BaseDirectory, "TestModels", "espnet-camvid", "model.json"), Path.Combine(camvid, "model.json"));
-            File.CreateSymbolicLink(Path.Combine(camvid, "model.onnx"), Path.Combine(shared, "fixtures", SegServeFactory.SharedModels["espnet-camvid"]));
+            foreach (string name in new[] { "espnet-camvid", "maskrcnn-small" })
+            {
+                string directory = Directory.CreateDirectory(Path.Combine(_models.FullName, name)).FullName;
+                File.Copy(Path.Combine(AppContext.BaseDirectory, "TestModels", name, "model.json"), Path.Combine(directory, "model.json"));
+                File.CreateSymbolicLink(Path.Combine(directory, "model.onnx"), Path.Combine(shared, "fixtures", SegServeFactory.SharedModels[name]));
+            }
         }
     }
 
@@ -77,6 +80,8 @@ public sealed class Chromium : IAsyncDisposable
             Assert.Skip($"No chromium at {ExecutablePath}: install Debian's package (apt-get install -y --no-install-recommends chromium), or set SEGSERVE_CHROMIUM to a Chromium binary. Skipping the browser test.");
         }
 
+        // Expectations wait for the page (a slow CI machine), but never as long as a test may run.
+        Assertions.SetDefaultExpectTimeout(15_000);
         IPlaywright playwright = await Playwright.CreateAsync();
         try
         {

@@ -111,6 +111,44 @@ public sealed class WebPageTests(BrowserHostFactory factory) : IClassFixture<Bro
     }
 
     [Fact]
+    public async Task SegmentTab_InstanceModel_HoverShowsClassAndScore_SliderFilters()
+    {
+        string photo = SharedData.PathOf("fixtures/formats/images/astronaut.png");
+        using var client = new HttpClient { BaseAddress = factory.Address };
+        using var content = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(photo, TestContext.Current.CancellationToken)), "image", "astronaut.png" } };
+        using HttpResponseMessage response = await client.PostAsync("/v1/models/maskrcnn-small/segment?scoreThreshold=0.05", content, TestContext.Current.CancellationToken);
+        InstanceSegmentationResponse expected = (await response.Content.ReadFromJsonAsync<InstanceSegmentationResponse>(TestContext.Current.CancellationToken))!;
+        Assert.True(expected.Instances.Count(o => o.Score >= 0.5) > expected.Instances.Count(o => o.Score >= 0.9), "the fixture needs objects scored between 0.5 and 0.9");
+
+        await using Chromium chromium = await Chromium.LaunchAsync();
+        IPage page = await chromium.NewPageAsync(factory.Address);
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-models", "loaded");
+        await page.SelectOptionAsync("#model", "maskrcnn-small");
+        await page.SetInputFilesAsync("#image", photo);
+        await Assertions.Expect(page.Locator("#overlay")).ToHaveAttributeAsync("data-ready", "true", new() { Timeout = 45_000 });
+        await Assertions.Expect(page.Locator("#score-row")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#effects")).ToBeHiddenAsync();
+
+        ILocator shown = page.Locator("#boxes rect:not(.hidden)");
+        await Assertions.Expect(shown).ToHaveCountAsync(expected.Instances.Count(o => o.Score >= 0.5));
+        ILocator smallest = shown.Last;
+        await smallest.HoverAsync();
+        string className = (await smallest.GetAttributeAsync("data-class"))!;
+        double score = double.Parse((await smallest.GetAttributeAsync("data-score"))!, CultureInfo.InvariantCulture);
+        await Assertions.Expect(page.Locator("#tip")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#tip")).ToHaveTextAsync($"{className} {score.ToString("0.00", CultureInfo.InvariantCulture)}");
+        Assert.Contains(expected.Instances, o => o.ClassName == className && Math.Abs(o.Score - score) < 1e-9);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "instances-hover.png"), FullPage = true });
+
+        await page.Locator("#score").FillAsync("0.9");
+        await Assertions.Expect(page.Locator("#score-value")).ToHaveTextAsync("0.90");
+        await Assertions.Expect(shown).ToHaveCountAsync(expected.Instances.Count(o => o.Score >= 0.9));
+        await Assertions.Expect(page.Locator("#overlay")).ToHaveAttributeAsync("data-ready", "true", new() { Timeout = 45_000 });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "instances-score-0.9.png"), FullPage = true });
+    }
+
+    [Fact]
     public async Task EvaluateTab_CamVidZip_ShowsTheApisMiou()
     {
         string images = SharedData.PathOf("data/camvid-val/images");

@@ -162,7 +162,9 @@ function drawObjects() {
   if (!result.instances) return;
   svg.setAttribute('viewBox', `0 0 ${result.width} ${result.height}`);
   svg.setAttribute('preserveAspectRatio', 'none');
-  for (const o of result.instances) {
+  // Smaller boxes last, so that they lie on top and a small object inside a large one can still be hovered.
+  const area = o => (o.box.x2 - o.box.x1) * (o.box.y2 - o.box.y1);
+  for (const o of [...result.instances].sort((a, b) => area(b) - area(a))) {
     const rect = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
     rect.setAttribute('x', o.box.x1);
     rect.setAttribute('y', o.box.y1);
@@ -170,6 +172,7 @@ function drawObjects() {
     rect.setAttribute('height', o.box.y2 - o.box.y1);
     rect.setAttribute('stroke', segmentation.model.classes.find(c => c.id === o.classId)?.color ?? '#ff0');
     rect.dataset.score = o.score;
+    rect.dataset.class = o.className;
     rect.addEventListener('mouseenter', e => showTip(e, `${o.className} ${o.score.toFixed(2)}`));
     rect.addEventListener('mousemove', e => showTip(e, `${o.className} ${o.score.toFixed(2)}`));
     rect.addEventListener('mouseleave', () => { $('tip').hidden = true; });
