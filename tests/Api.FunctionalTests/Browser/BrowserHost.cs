@@ -51,6 +51,21 @@ public sealed class BrowserHostFactory : KestrelFactory
     }
 }
 
+/// <summary>The repository's models on a real port behind an API key: no anonymous access.</summary>
+public sealed class KeyedBrowserHostFactory : KestrelFactory
+{
+    public const string Key = "page-user-secret-key";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Authentication:AllowAnonymous", "false");
+        builder.UseSetting("Authentication:ApiKeys:0:Name", "page-user");
+        builder.UseSetting("Authentication:ApiKeys:0:Sha256", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Key))));
+        builder.UseSetting("Authentication:ApiKeys:0:Roles:0", "user");
+    }
+}
+
 /// <summary>
 /// Debian's chromium, headless, driven by Playwright for .NET (Playwright's own browser download is not used, so no
 /// network is needed). Skips the test when the browser is not installed.

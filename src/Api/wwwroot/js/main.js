@@ -34,6 +34,8 @@ async function loadModels() {
   if (list.models.some(m => m.status === 'loading')) setTimeout(loadModels, 2000);
 }
 
+// A key entered (or changed) may open what the service refused: ask again.
+document.getElementById('api-key').addEventListener('change', loadModels);
 segment.initSegment();
 evaluate.initEvaluate();
 if (location.hash === '#evaluate') select(tabs[1]);
