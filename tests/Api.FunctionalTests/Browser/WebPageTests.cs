@@ -204,6 +204,44 @@ public sealed class WebPageTests(BrowserHostFactory factory) : IClassFixture<Bro
         }
     }
 
+    [Fact]
+    public async Task EvaluateTab_FolderOfUploadedPredictions_SentPairByPair()
+    {
+        string annotations = SharedData.PathOf("data/camvid-val/annotations");
+        DirectoryInfo folder = Directory.CreateTempSubdirectory("camvid-folder-");
+        try
+        {
+            // Predictions equal to the ground truth: a perfect score, whatever the frames.
+            string truths = Directory.CreateDirectory(Path.Combine(folder.FullName, "groundTruth")).FullName;
+            string predictions = Directory.CreateDirectory(Path.Combine(folder.FullName, "prediction")).FullName;
+            foreach (string file in Directory.GetFiles(annotations, "*.png").Order(StringComparer.Ordinal).Take(3))
+            {
+                File.Copy(file, Path.Combine(truths, Path.GetFileName(file)));
+                File.Copy(file, Path.Combine(predictions, Path.GetFileName(file)));
+            }
+
+            await using Chromium chromium = await Chromium.LaunchAsync();
+            IPage page = await chromium.NewPageAsync(factory.Address);
+            await page.GotoAsync("/#evaluate");
+            await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-models", "loaded");
+            await page.SelectOptionAsync("#eval-model", "");
+            await page.Locator("#num-classes").FillAsync("11");
+            await page.Locator("#ignore-index").FillAsync("11");
+            await page.SetInputFilesAsync("#folder", folder.FullName);
+            await page.Locator("#run-start").ClickAsync();
+            await Assertions.Expect(page.Locator("#run")).ToHaveAttributeAsync("data-ready", "true", new() { Timeout = 45_000 });
+            await Assertions.Expect(page.Locator("#progress-text")).ToHaveTextAsync("3 / 3");
+            await Assertions.Expect(page.Locator("#sample-count")).ToHaveTextAsync("3");
+            await Assertions.Expect(page.Locator("#miou")).ToHaveTextAsync("100.00%");
+            await Assertions.Expect(page.Locator("#aacc")).ToHaveTextAsync("100.00%");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "evaluate-folder.png"), FullPage = true });
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Mean absolute difference per channel (0–255) of two screenshots of the same element.</summary>
     private static double MeanDifference(byte[] first, byte[] second)
     {

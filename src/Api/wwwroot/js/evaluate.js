@@ -56,7 +56,8 @@ function progress(done, total) {
   $('progress-text').textContent = `${done} / ${total}`;
 }
 
-/** Pairs a folder's files by name without extension: ground truth in groundTruth/ (or gt, labels, annotations). */
+/** Pairs a folder's files by name without extension: ground truth in groundTruth/ (or gt, labels,
+// annotations), predictions in prediction/, or images in images/ when a model predicts — as the API reads a zip. */
 function pairsOf(files, withModel) {
   const stem = name => name.replace(/\.[^.]+$/, '');
   const folderOf = f => (f.webkitRelativePath || f.name).split('/').slice(-2, -1)[0]?.toLowerCase() ?? '';
@@ -64,8 +65,8 @@ function pairsOf(files, withModel) {
   const inputs = new Map();
   for (const f of files) {
     const kind = folderOf(f);
-    if (['groundtruth', 'gt', 'labels', 'annotations'].includes(kind)) truths.set(stem(f.name), f);
-    else if (withModel ? kind === 'images' : ['prediction', 'predictions'].includes(kind)) inputs.set(stem(f.name), f);
+    if (['groundtruth', 'gt', 'label', 'labels', 'annotation', 'annotations'].includes(kind)) truths.set(stem(f.name), f);
+    else if ((withModel && ['image', 'images'].includes(kind)) || ['prediction', 'predictions', 'pred'].includes(kind)) inputs.set(stem(f.name), f);
   }
   return [...truths.entries()].filter(([name]) => inputs.has(name)).map(([name, truth]) => ({ name, truth, input: inputs.get(name) }));
 }
@@ -82,7 +83,7 @@ async function countZipPairs(zip) {
     for (let p = 0; p + 46 <= directory.byteLength && directory.getUint32(p, true) === 0x02014b50;) {
       const nameLength = directory.getUint16(p + 28, true);
       const name = new TextDecoder().decode(new Uint8Array(directory.buffer, p + 46, nameLength)).toLowerCase();
-      if (!name.endsWith('/') && /(^|\/)(groundtruth|gt|labels|annotations)\//.test(name)) count++;
+      if (!name.endsWith('/') && /(^|\/)(groundtruth|gt|labels?|annotations?)\/[^/]+$/.test(name)) count++;
       p += 46 + nameLength + directory.getUint16(p + 30, true) + directory.getUint16(p + 32, true);
     }
     return count;
