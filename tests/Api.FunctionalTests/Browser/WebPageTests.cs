@@ -53,6 +53,17 @@ public sealed class WebPageTests(BrowserHostFactory factory) : IClassFixture<Bro
         await Assertions.Expect(page.Locator("#radius-row")).ToBeVisibleAsync();
         byte[] blurred = await stack.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "overlay-blur.png") });
         Assert.True(MeanDifference(full, blurred) > 5, "the blur effect did not change the picture");
+
+        // Cutout on a checkerboard, then a replaced background.
+        await page.Locator("input[name='effect'][value='cutout']").CheckAsync();
+        await Assertions.Expect(page.Locator("#overlay")).ToHaveAttributeAsync("data-effect", "cutout", new() { Timeout = 45_000 });
+        await Assertions.Expect(stack).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("checker"));
+        await stack.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "overlay-cutout.png") });
+        await page.Locator("input[name='effect'][value='replace']").CheckAsync();
+        await Assertions.Expect(page.Locator("#overlay")).ToHaveAttributeAsync("data-effect", "replace", new() { Timeout = 45_000 });
+        await Assertions.Expect(page.Locator("#background-row")).ToBeVisibleAsync();
+        await stack.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotFolder, "overlay-replace.png") });
+
         await Assertions.Expect(page.Locator("#error")).ToBeHiddenAsync();
         await Assertions.Expect(page.Locator("#busy")).ToBeHiddenAsync();
         Assert.NotNull(await page.Locator("#download-classmap").GetAttributeAsync("href"));
