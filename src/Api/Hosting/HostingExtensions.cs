@@ -105,9 +105,12 @@ public static class HostingExtensions
         app.UseBodySizeLimits(app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.MaxJsonBodyBytes);
         // After the body limits, so that a refused request's body is read within its endpoint's limit.
         GracefulShutdown.UseGracefulShutdown(app);
+        // The web page (wwwroot: plain HTML, CSS and JS modules, no build step) is public like Swagger UI: it holds no
+        // data, and calls the API with the browser's requests, which the API authorises as any other.
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.UseSegServeSecurity();
         app.UseSegServeOpenApi();
-        app.MapGet("/", static () => Results.Redirect("/swagger")).ExcludeFromDescription();
         return app;
     }
 

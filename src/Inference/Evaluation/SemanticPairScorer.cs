@@ -114,8 +114,10 @@ public sealed class SemanticPairScorer(SegmentationPipeline pipeline, ImageDecod
             await ScoreAsync(
                 settings,
                 truth.Memory,
-                pair.IsImage ? null : other.Memory,
-                pair.IsImage ? other.Memory : null,
+                // Typed nulls: a bare null would become an empty ReadOnlyMemory (through its conversion from byte[]),
+                // and an image pair would be read as an empty prediction.
+                pair.IsImage ? (ReadOnlyMemory<byte>?)null : other.Memory,
+                pair.IsImage ? other.Memory : (ReadOnlyMemory<byte>?)null,
                 model,
                 timeout,
                 sums,
