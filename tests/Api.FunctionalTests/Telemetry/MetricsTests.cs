@@ -118,6 +118,15 @@ public sealed class ProtectedMetricsTests(ProtectedMetricsFactory factory) : ICl
             await anonymous.ProblemAsync(401);
         }
 
+        // A refusal through the exception handler first: its metric names the exception's type (error.type), which is
+        // operators' data on the operators' endpoint, not a leak (the scan of /metrics still looks for paths and traces).
+        using (var refused = new HttpRequestMessage(HttpMethod.Post, "/v1/models/selfie/segment") { Content = HttpHelpers.ImageForm("not an image"u8.ToArray(), "note.txt") })
+        {
+            refused.Headers.Add("X-Api-Key", ProtectedMetricsFactory.Key);
+            using HttpResponseMessage answer = await client.SendAsync(refused, cancel);
+            await answer.ProblemAsync(415);
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
         request.Headers.Add("X-Api-Key", ProtectedMetricsFactory.Key);
         using HttpResponseMessage withKey = await client.SendAsync(request, cancel);
