@@ -23,6 +23,9 @@ public static class EvaluationReportRenderer
         return Encoding.PictureEncoder.Encode(report, Encoding.PictureFormat.Png);
     }
 
+    /// <summary>The widest the text lines may make the picture (pixels).</summary>
+    public const int MaxWidth = 2048;
+
     public static Image<Rgb24> Render(SemanticScores scores, SemanticAccumulator sums, IReadOnlyList<string>? classNames, string title)
     {
         ArgumentNullException.ThrowIfNull(scores);
@@ -45,13 +48,17 @@ public static class EvaluationReportRenderer
 
         int barRow = Math.Max(BitmapFont.GlyphHeight + 4, Math.Min(cell, 20));
         const int BarLength = 240;
-        int width = Margin + matrix + (2 * Margin) + labelWidth + 8 + BarLength + Margin;
-        int height = Margin + (2 * line) + Math.Max(matrix, barRow * classes) + Margin;
-        var image = new Image<Rgb24>(Math.Max(width, 640), height, s_background);
-
         string headline = string.Create(
             CultureInfo.InvariantCulture,
             $"mIoU {Format(scores.MeanIou)}  aAcc {Format(scores.PixelAccuracy)}  mAcc {Format(scores.MeanAccuracy)}  mBIoU {Format(scores.MeanBoundaryIou)}");
+
+        // Wide enough for the two text lines too (a long model name in the title was cut at the right edge), within
+        // MaxWidth: a title longer than that is cut rather than making the picture unbounded.
+        int body = Margin + matrix + (2 * Margin) + labelWidth + 8 + BarLength + Margin;
+        int text = (2 * Margin) + Math.Max(BitmapFont.MeasureWidth(title, Scale), BitmapFont.MeasureWidth(headline, Scale));
+        int width = Math.Max(body, Math.Min(Math.Max(text, 640), MaxWidth));
+        int height = Margin + (2 * line) + Math.Max(matrix, barRow * classes) + Margin;
+        var image = new Image<Rgb24>(width, height, s_background);
         BitmapFont.Draw(image, title, Margin, Margin, Scale, s_text);
         BitmapFont.Draw(image, headline, Margin, Margin + line, Scale, s_text);
         int top = Margin + (2 * line);
