@@ -21,7 +21,6 @@ namespace SegServe.Api.FunctionalTests.Deployment;
 /// </summary>
 public sealed partial class ComposeDashboardTests(KestrelFactory factory) : IClassFixture<KestrelFactory>
 {
-    private const string Prometheus = "/usr/bin/prometheus";
 
     /// <summary>
     /// The series Prometheus itself records for every target it scrapes: names a query may read that no
@@ -86,9 +85,9 @@ public sealed partial class ComposeDashboardTests(KestrelFactory factory) : ICla
     [Fact]
     public async Task DashboardAndAlertQueries_ReadExportedMetrics_AndARealPrometheusAnswersThem()
     {
-        if (!File.Exists(Prometheus))
+        if (!File.Exists(PrometheusProcess.Binary))
         {
-            Assert.Skip($"{Prometheus} is not installed (apt-get install prometheus; .ci/setup.d/10-prometheus.sh does it): the dashboard's queries are not put to a real Prometheus here.");
+            Assert.Skip($"{PrometheusProcess.Binary} is not installed (apt-get install prometheus; .ci/setup.d/10-prometheus.sh does it): the dashboard's queries are not put to a real Prometheus here.");
         }
 
         CancellationToken cancel = TestContext.Current.CancellationToken;
@@ -254,27 +253,8 @@ public sealed partial class ComposeDashboardTests(KestrelFactory factory) : ICla
         return ToYaml(config);
     }
 
-    private static Process StartPrometheus(string data, int port)
-    {
-        Process prometheus = Process.Start(new ProcessStartInfo(Prometheus)
-        {
-            ArgumentList =
-            {
-                $"--config.file={Path.Combine(data, "prometheus.yml")}",
-                $"--storage.tsdb.path={Path.Combine(data, "tsdb")}",
-                $"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        prometheus.OutputDataReceived += static (_, _) => { };
-        prometheus.ErrorDataReceived += static (_, _) => { };
-        prometheus.BeginOutputReadLine();
-        prometheus.BeginErrorReadLine();
-        return prometheus;
-    }
+    private static Process StartPrometheus(string data, int port) =>
+        PrometheusProcess.Start(Path.Combine(data, "prometheus.yml"), Path.Combine(data, "tsdb"), port);
 
     /// <summary>
     /// Puts a query to Prometheus: a syntax error fails at once; with <paramref name="mustHaveData"/>, asks again (a scrape

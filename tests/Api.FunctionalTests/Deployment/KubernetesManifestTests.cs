@@ -270,10 +270,9 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
     [Fact]
     public async Task AdapterRule_Query_EvaluatesPerPod_InARealPrometheus()
     {
-        const string Prometheus = "/usr/bin/prometheus";
-        if (!File.Exists(Prometheus))
+        if (!File.Exists(PrometheusProcess.Binary))
         {
-            Assert.Skip($"{Prometheus} is not installed (apt-get install prometheus; .ci/setup.d/10-prometheus.sh does): the adapter rule's query is not evaluated here.");
+            Assert.Skip($"{PrometheusProcess.Binary} is not installed (apt-get install prometheus; .ci/setup.d/10-prometheus.sh does): the adapter rule's query is not evaluated here.");
         }
 
         RenderedManifests rendered = await KubernetesManifests.RenderAsync("gpu");
@@ -298,17 +297,7 @@ public sealed class KubernetesManifestTests(KubernetesHosts hosts) : IClassFixtu
                   - targets: ['127.0.0.1:{service.MetricsPort}']
                     labels: {"{"} namespace: segserve-test, pod: segserve-0 {"}"}
             """, cancel);
-        using var prometheus = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Prometheus)
-        {
-            ArgumentList = { $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(data.FullName, "tsdb")}", $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        prometheus.OutputDataReceived += static (_, _) => { };
-        prometheus.ErrorDataReceived += static (_, _) => { };
-        prometheus.BeginOutputReadLine();
-        prometheus.BeginErrorReadLine();
+        using System.Diagnostics.Process prometheus = PrometheusProcess.Start(config, Path.Combine(data.FullName, "tsdb"), port);
         try
         {
             string query = ((string)rule["metricsQuery"]!)

@@ -13,15 +13,14 @@ namespace SegServe.Api.FunctionalTests.Telemetry;
 /// </summary>
 public sealed class PrometheusScrapeTests(KestrelFactory factory) : IClassFixture<KestrelFactory>
 {
-    private const string Binary = "/usr/bin/prometheus";
     private const int Requests = 6;
 
     [Fact]
     public async Task Prometheus_ScrapesBatchSizesAndRequestCounts()
     {
-        if (!File.Exists(Binary))
+        if (!File.Exists(PrometheusProcess.Binary))
         {
-            Assert.Skip($"{Binary} is not installed (apt-get install prometheus; .ci/run does it): the scrape by a real Prometheus is not tested here.");
+            Assert.Skip($"{PrometheusProcess.Binary} is not installed (apt-get install prometheus; .ci/run does it): the scrape by a real Prometheus is not tested here.");
         }
 
         CancellationToken cancel = TestContext.Current.CancellationToken;
@@ -42,23 +41,7 @@ public sealed class PrometheusScrapeTests(KestrelFactory factory) : IClassFixtur
                   - targets: ['{service.Authority}']
             """, cancel);
 
-        using Process prometheus = Process.Start(new ProcessStartInfo(Binary)
-        {
-            ArgumentList =
-            {
-                $"--config.file={config}",
-                $"--storage.tsdb.path={Path.Combine(data.FullName, "tsdb")}",
-                $"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        prometheus.OutputDataReceived += static (_, _) => { };
-        prometheus.ErrorDataReceived += static (_, _) => { };
-        prometheus.BeginOutputReadLine();
-        prometheus.BeginErrorReadLine();
+        using Process prometheus = PrometheusProcess.Start(config, Path.Combine(data.FullName, "tsdb"), port);
         try
         {
             using var client = new HttpClient { BaseAddress = service };
